@@ -1,0 +1,140 @@
+"""Thin commands, one per stage. Library code raises KGError; here it becomes an exit code.
+
+Exit codes: 0 ok, 1 data does not conform, 2 bad input or usage.
+Each command has an `add_<name>` (arguments) and a `cmd_<name>` (a few lines that call the
+library). Keep them short: logic belongs in the stage modules.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import KGError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def default_corpus() -> Path | None:
+    return DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else None
+
+
+# --- build pipeline -------------------------------------------------------------------
+
+def add_build(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sources", type=Path, default=ROOT / "sources")
+    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
+    p.add_argument("--shapes", type=Path, default=ROOT / "shapes")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="corpus folder for span and sha256 checks (default ../shared/corpus when present)")
+    p.add_argument("--out", type=Path, default=ROOT / "build")
+    p.add_argument("--report", action="store_true", help="also print the completeness report")
+    p.add_argument("--date", default=None, help="release date YYYY-MM-DD (default today)")
+
+
+def cmd_build(a: argparse.Namespace) -> int:
+    from .build import build
+    summary = build(sources=a.sources, ontology=a.ontology, shapes=a.shapes,
+                    corpus=a.corpus or default_corpus(), out=a.out, date=a.date,
+                    report=a.report, log=print)
+    return 0 if summary.ok else 1
+
+
+def add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", type=Path, nargs="+", help="extraction files to check")
+    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
+    p.add_argument("--corpus", type=Path, default=None)
+
+
+def cmd_check(a: argparse.Namespace) -> int:
+    from .build import check_sources
+    check_sources(a.files, ontology=a.ontology, corpus=a.corpus or default_corpus(), log=print)
+    return 0
+
+
+def add_locate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="corpus file (name or path)")
+    p.add_argument("snippet", help="exact text to find")
+    p.add_argument("--all", action="store_true", help="print every occurrence")
+    p.add_argument("--corpus", type=Path, default=None)
+
+
+def cmd_locate(a: argparse.Namespace) -> int:
+    from .spans import locate
+    hits = locate(a.file, a.snippet, corpus=a.corpus or default_corpus())
+    if not hits:
+        print(f"not found in {a.file}: {a.snippet!r}", file=sys.stderr)
+        return 2
+    for start, end, line in (hits if a.all else hits[:1]):
+        print(f"{start} {end}  (line {line})")
+    return 0
+
+
+def add_audit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sources", type=Path, default=ROOT / "sources")
+    p.add_argument("--corpus", type=Path, default=None)
+    p.add_argument("--doc", help="only this document id")
+    p.add_argument("--quiet", action="store_true", help="counts only")
+
+
+def cmd_audit(a: argparse.Namespace) -> int:
+    from .audit import audit, format_report
+    corpus = a.corpus or default_corpus()
+    if corpus is None:
+        print("no corpus folder: give --corpus DIR", file=sys.stderr)
+        return 2
+    report = audit(a.sources, corpus, only=a.doc)
+    print(format_report(report, details=not a.quiet))
+    return 0 if report.total_unexplained == 0 else 1
+
+
+def add_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", choices=["claims"])
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--release", type=Path, default=ROOT / "build" / "release")
+    p.add_argument("--output", "-o", type=Path, default=None)
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    from .export import export_claims
+    text = export_claims(a.release, fmt=a.format)
+    if a.output:
+        a.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+COMMANDS = {
+    "build": (add_build, cmd_build, "build the release from the curated sources"),
+    "check": (add_check, cmd_check, "check extraction files (schema, terms, spans)"),
+    "locate": (add_locate, cmd_locate, "print the character span of a snippet in a corpus file"),
+    "audit": (add_audit, cmd_audit, "completeness report: figures no claim or exclusion covers"),
+    "export": (add_export, cmd_export, "export the claims table as CSV or JSON"),
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kg", description="Breast-cancer metastasis knowledge graph")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (add, run, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        add(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KGError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
