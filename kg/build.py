@@ -1,10 +1,20 @@
 """Orchestrates a build: sources -> spans -> RDF -> SHACL -> reasoner -> release files."""
 from __future__ import annotations
 
+import datetime
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import ConformanceError, InputError
+from rdflib.namespace import RDFS
+
+from . import __version__
+from .errors import ConformanceError, InputError, Problem
+from .vocab import version_iri
 from .sources import load_source, load_terms
 from .spans import check_spans
 
@@ -37,3 +47,133 @@ def check_sources(files: list[Path], ontology: Path, corpus: Path | None, log: L
     if corpus is None:
         log("spans not checked: no corpus folder (give --corpus DIR)")
     return loaded
+
+
+@dataclass
+class BuildSummary:
+    ok: bool
+    documents: int = 0
+    studies: int = 0
+    claims: int = 0
+    cases: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    release: Path | None = None
+    spans_checked: bool = False
+    problems: list = field(default_factory=list)
+
+
+class Progress:
+    """Step timings on a terminal; silent when piped or in CI, so logs stay clean."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty() and not os.environ.get("CI")
+        self.start = time.perf_counter()
+
+    def step(self, text: str) -> None:
+        if self.live:
+            print(f"\r[{time.perf_counter() - self.start:6.1f}s] {text:<60}", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.live:
+            print("\r" + " " * 72 + "\r", end="", file=sys.stderr, flush=True)
+
+
+def load_all(sources: Path, terms, corpus: Path | None) -> list[dict]:
+    """Load every extraction file; collect all files' problems before raising."""
+    loaded, problems = [], []
+    for path in source_files(sources):
+        try:
+            loaded.append(load_source(path, terms))
+        except InputError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
+    if not loaded:
+        raise InputError(Problem(str(sources), None, "sources", str(sources), "no extraction files (*.yaml) found"))
+    _cross_checks(loaded)
+    if corpus is not None:
+        spans = [p for s in loaded for p in check_spans(s, corpus)]
+        if spans:
+            raise ConformanceError(f"{len(spans)} span/sha256 problem(s) against the corpus in {corpus}", spans)
+    return loaded
+
+
+def _cross_checks(loaded: list[dict]) -> None:
+    """Rules that span files: unique document ids, consistent study DOIs, resolvable disagreement links."""
+    problems, doc_ids, dois, claim_ids = [], {}, {}, set()
+    for s in loaded:
+        d = s["document"]
+        if d["id"] in doc_ids:
+            problems.append(Problem(s["path"], d.lines.get("id"), "document.id", d["id"],
+                                    f"document id already used by {doc_ids[d['id']]}"))
+        doc_ids[d["id"]] = s["path"]
+        claim_ids.update(f"{d['id']}:{c['id']}" for c in s["claims"])
+        for st in s["studies"]:
+            if st.get("doi"):
+                prev = dois.setdefault(st["id"], (str(st["doi"]).lower(), s["path"]))
+                if prev[0] != str(st["doi"]).lower():
+                    problems.append(Problem(s["path"], st.lines.get("doi"), f"study '{st['id']}'.doi", st["doi"],
+                                            f"{prev[1]} gives this study the DOI {prev[0]}",
+                                            "one study id, one DOI: fix the DOI or use a different study id"))
+    for s in loaded:
+        for c in s["claims"]:
+            for ref in c.get("disagrees_with") or []:
+                if ref not in claim_ids:
+                    problems.append(Problem(s["path"], c.lines.get("disagrees_with"), f"claim '{c['id']}'.disagrees_with",
+                                            ref, "no such claim", "write '<document id>:<claim id>' of an existing claim"))
+    if problems:
+        raise InputError(problems)
+
+
+def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
+          date: str | None = None, report: bool = False, log: Log = print, workers: int = 1) -> BuildSummary:
+    """Build and validate the graph, then write a release. Raises on bad input; nothing is written then."""
+    from .ontology import build_ontology, infer_subclasses
+    from .transform import document_graph
+    from .validate import load_shapes, validate_documents
+    from .release import write_release
+
+    progress, started = Progress(), time.perf_counter()
+    date = date or datetime.date.today().isoformat()
+    progress.step("ontology: template merge")
+    onto = build_ontology(Path(ontology), date, __version__)
+    progress.step("ontology: reasoner (HermiT)")
+    for sub, sup in infer_subclasses(onto):
+        onto.add((sub, RDFS.subClassOf, sup))
+    progress.step("sources: load and check")
+    terms = load_terms(ontology)
+    loaded = load_all(Path(sources), terms, corpus)
+    progress.step("transform: rows -> RDF")
+    root = Path(sources).resolve().parent
+    graphs = {str(s["document"]["id"]): document_graph(s, root) for s in loaded}
+    progress.step("SHACL: validating each document")
+    problems = validate_documents(graphs, load_shapes(shapes), onto, cache_dir=Path(out) / ".cache", workers=workers)
+    if problems:
+        progress.done()
+        raise ConformanceError(f"SHACL: {len(problems)} violation(s); the previous release is untouched", problems)
+    studies = {st["id"] for s in loaded for st in s["studies"]}
+    summary = BuildSummary(ok=True, documents=len(loaded), studies=len(studies),
+                           claims=sum(len(s["claims"]) for s in loaded), cases=sum(len(s["cases"]) for s in loaded),
+                           spans_checked=corpus is not None)
+    manifest = {"version": __version__, "date": date, "ontology_version_iri": str(version_iri(date)),
+                "documents": {str(s["document"]["id"]): {"corpus_file": str(s["document"]["corpus_file"]),
+                                                          "sha256": str(s["document"]["sha256"]),
+                                                          "claims": len(s["claims"])} for s in loaded},
+                "studies": summary.studies, "claims": summary.claims, "spans_checked": summary.spans_checked}
+    progress.step("release: writing files")
+    summary.release = write_release(Path(out), onto, graphs, manifest)
+    summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]
+    summary.seconds = time.perf_counter() - started
+    progress.done()
+    log(f"built {summary.release}: {summary.documents} documents, {summary.studies} studies, "
+        f"{summary.claims} claims, {summary.cases} patient cases, {summary.triples} triples "
+        f"in {summary.seconds:.1f} s")
+    log("spans and sha256 checked against the corpus" if corpus else
+        "spans not checked: no corpus folder (give --corpus DIR)")
+    if report and corpus is not None:
+        from .audit import audit_document, format_report, AuditReport
+        from .spans import read_corpus_text
+        docs = [audit_document(s, read_corpus_text(Path(corpus) / str(s["document"]["corpus_file"]))) for s in loaded]
+        log(format_report(AuditReport(docs), details=True))
+    return summary

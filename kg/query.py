@@ -1,0 +1,407 @@
+"""Named queries: read `queries/*.rq` and their headers, bind parameters, run, format.
+
+A query file opens with a header of `#+ ` lines holding YAML (title, kind, description,
+params, example). The header is the documentation (`kg query --docs`) and the contract:
+parameters are validated against it and bound as typed RDF terms, never pasted into the
+query text. Terms are resolved through `kg.vocab.TermIndex`, so `MWA`, `microwave
+ablation` and `MicrowaveAblation` all bind `bcmkg:MicrowaveAblation`, and a typo gets a
+"did you mean".
+
+    >>> rows = query("rate_threshold", site="liver", subtype="HR+", mode="any")  # doctest: +SKIP
+    >>> rows[0]["modalityLabel"], rows[0]["value"]                                # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shlex
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from .errors import QueryError
+from .store import Engine, Result, check_iri, open_store, result_to_json
+from .vocab import BCD, BCMKG, PREFIXES, TermIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES_DIR = ROOT / "queries"
+PARAM_TYPES = {"term", "decimal", "integer", "string", "enum", "document", "study", "iri"}
+KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "prognosis", "discordance",
+         "provenance", "disagreement", "vocabulary"]
+FORMATS = ["table", "csv", "json", "md"]
+
+__all__ = ["Param", "NamedQuery", "load_queries", "get_query", "bind", "run", "run_sparql", "query",
+           "Rows", "format_result", "docs_markdown", "default_release", "term_index", "QUERIES_DIR"]
+
+
+def default_release() -> Path:
+    return ROOT / "build" / "release"
+
+
+@dataclass
+class Param:
+    """One declared parameter of a named query."""
+
+    name: str
+    type: str
+    description: str = ""
+    default: Any = None
+    root: str | None = None           # for type term: the term every value must fall under
+    allowed: list[str] = field(default_factory=list)   # for type enum
+    required: bool = False
+
+    def describe_values(self) -> str:
+        if self.type == "enum":
+            return " | ".join(self.allowed)
+        if self.type == "term":
+            return f"a term under {self.root}: id, label or abbreviation (`kg find TEXT`)"
+        if self.type == "document":
+            return "a document id (`kg query documents`)"
+        if self.type == "study":
+            return "a study id (`kg query study_list`)"
+        return self.type
+
+
+@dataclass
+class NamedQuery:
+    name: str
+    path: Path
+    title: str
+    kind: str
+    description: str
+    params: dict[str, Param]
+    example: str
+    text: str
+
+    def example_params(self) -> dict[str, str]:
+        """The `--param k=v` pairs of the header's example invocation."""
+        words = shlex.split(self.example)
+        out = {}
+        for i, w in enumerate(words):
+            if w == "--param" and i + 1 < len(words):
+                k, _, v = words[i + 1].partition("=")
+                out[k] = v
+        return out
+
+
+def parse_header(text: str, path: Path) -> dict:
+    """The YAML held in the file's leading `#+ ` lines."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            lines.append(line[3:] if line.startswith("#+ ") else line[2:])
+        elif line.strip() and not line.startswith("#"):
+            break
+    if not lines:
+        raise QueryError(f"{path}: no '#+ ' header (title, kind, description, params, example)")
+    try:
+        data = yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as err:
+        raise QueryError(f"{path}: header is not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise QueryError(f"{path}: header must be a YAML mapping")
+    return data
+
+
+def load_query(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    h = parse_header(text, path)
+    missing = [k for k in ("title", "kind", "description", "example") if not h.get(k)]
+    if missing:
+        raise QueryError(f"{path}: header lacks {', '.join(missing)}")
+    if h["kind"] not in KINDS:
+        raise QueryError(f"{path}: kind {h['kind']!r} not one of {', '.join(KINDS)}")
+    params: dict[str, Param] = {}
+    for name, spec in (h.get("params") or {}).items():
+        spec = spec or {}
+        if spec.get("type") not in PARAM_TYPES:
+            raise QueryError(f"{path}: parameter {name}: type {spec.get('type')!r} not one of "
+                             f"{', '.join(sorted(PARAM_TYPES))}")
+        p = Param(name=name, type=spec["type"], description=spec.get("description", ""),
+                  default=spec.get("default"), root=spec.get("root"),
+                  allowed=[str(a) for a in spec.get("allowed", [])],
+                  required=bool(spec.get("required", False)))
+        if p.type == "term" and not p.root:
+            raise QueryError(f"{path}: parameter {name}: a term parameter needs a root")
+        if p.type == "enum" and not p.allowed:
+            raise QueryError(f"{path}: parameter {name}: an enum parameter needs allowed values")
+        if not p.description:
+            raise QueryError(f"{path}: parameter {name}: no description")
+        if not re.search(r"\?" + re.escape(name) + r"\b", _body(text)):
+            raise QueryError(f"{path}: parameter {name} is not used as ?{name} in the query")
+        params[name] = p
+    return NamedQuery(name=path.stem, path=path, title=str(h["title"]), kind=h["kind"],
+                      description=str(h["description"]).strip(), params=params,
+                      example=str(h["example"]).strip(), text=text)
+
+
+def _body(text: str) -> str:
+    return "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+
+
+def load_queries(folder: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
+    """Every `.rq` in the folder, by name (file stem)."""
+    return {p.stem: load_query(p) for p in sorted(Path(folder).glob("*.rq"))}
+
+
+def get_query(name: str, folder: Path = QUERIES_DIR) -> NamedQuery:
+    path = Path(folder) / f"{name}.rq"
+    if not path.is_file():
+        import difflib
+        names = sorted(p.stem for p in Path(folder).glob("*.rq"))
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; `kg query --list` shows them"
+        raise QueryError(f"unknown query {name!r}{hint}")
+    return load_query(path)
+
+
+@lru_cache(maxsize=4)
+def term_index(ontology_dir: Path = ROOT / "ontology") -> TermIndex:
+    """Term ids, labels, synonyms and abbreviations from the ontology template."""
+    from .ontology import read_template, terms_from_rows
+    return TermIndex(terms_from_rows(read_template(ontology_dir)))
+
+
+_DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def bind(q: NamedQuery, values: Mapping[str, Any], terms: TermIndex | None = None) -> dict[str, Node]:
+    """Validate parameter values against the header and turn them into typed RDF terms."""
+    unknown = sorted(set(values) - set(q.params))
+    if unknown:
+        allowed = ", ".join(q.params) or "none"
+        raise QueryError(f"query {q.name}: unknown parameter(s) {', '.join(unknown)}; allowed: {allowed}")
+    out: dict[str, Node] = {}
+    for name, p in q.params.items():
+        raw = values.get(name, p.default)
+        if raw is None or raw == "":
+            if p.required:
+                raise QueryError(f"query {q.name}: parameter {name} is required ({p.describe_values()})")
+            continue
+        out[name] = _term(q, p, raw, terms)
+    return out
+
+
+def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
+    where = f"query {q.name}: parameter {p.name}"
+    text = str(raw).strip()
+    if p.type == "term":
+        if isinstance(raw, URIRef) or text.startswith(str(BCMKG)):
+            text = text[len(str(BCMKG)):]
+        elif text.startswith("bcmkg:"):
+            text = text[len("bcmkg:"):]
+        try:
+            return BCMKG[(terms or term_index()).resolve(text, root=p.root)]
+        except LookupError as err:
+            raise QueryError(f"{where}: {err}") from None
+    if p.type == "enum":
+        if text not in p.allowed:
+            import difflib
+            close = difflib.get_close_matches(text, p.allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise QueryError(f"{where}: {text!r} is not allowed; allowed: {', '.join(p.allowed)}{hint}")
+        return Literal(text)
+    if p.type in ("decimal", "integer"):
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise QueryError(f"{where}: {text!r} is not a number") from None
+        if not number.is_finite():
+            raise QueryError(f"{where}: {text!r} is not a finite number")
+        if p.type == "integer":
+            if number != number.to_integral_value():
+                raise QueryError(f"{where}: {text!r} is not an integer")
+            return Literal(str(int(number)), datatype=XSD.integer)
+        return Literal(text, datatype=XSD.decimal)
+    if p.type == "string":
+        return Literal(text)          # matched literally: rdflib escapes it when serialised
+    if p.type in ("document", "study"):
+        if text.startswith(str(BCD)):
+            text = text.rsplit("/", 1)[-1]
+        if not _DOC_ID.match(text):
+            raise QueryError(f"{where}: {text!r} is not a {p.type} id (lowercase letters, digits, '-')")
+        return BCD[f"{p.type}/{text}"]
+    if p.type == "iri":
+        if text.startswith("bcd:"):
+            text = str(BCD) + text[4:]
+        try:
+            return URIRef(check_iri(text))
+        except QueryError as err:
+            raise QueryError(f"{where}: {err}") from None
+    raise QueryError(f"{where}: unsupported type {p.type}")
+
+
+def run(name: str, params: Mapping[str, Any] | None = None, engine: Engine | None = None,
+        release: Path | None = None, endpoint: str | None = None,
+        folder: Path = QUERIES_DIR) -> Result:
+    """Run one named query with validated, bound parameters."""
+    q = get_query(name, folder)
+    bindings = bind(q, params or {})
+    engine = engine or open_store(release, endpoint)
+    result = engine.select(q.text, bindings)
+    _check_known(q, bindings, result, engine)
+    return result
+
+
+def _check_known(q: NamedQuery, bindings: dict[str, Node], result: Result, engine: Engine) -> None:
+    """An empty answer for a document or study that does not exist is an error, not 'no rows'."""
+    if result.rows:
+        return
+    for name, p in q.params.items():
+        if p.type in ("document", "study") and name in bindings:
+            cls = "SourceDocument" if p.type == "document" else "Study"
+            ids = engine.select(
+                f"PREFIX bcmkg: <{BCMKG}> SELECT ?x WHERE {{ ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* bcmkg:{cls} }}")
+            known = sorted({str(r["x"]).rsplit("/", 1)[-1] for r in ids.rows})
+            if bindings[name] not in {r["x"] for r in ids.rows}:
+                import difflib
+                wanted = str(bindings[name]).rsplit("/", 1)[-1]
+                close = difflib.get_close_matches(wanted, known, n=3)
+                hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(known[:30])}"
+                raise QueryError(f"query {q.name}: parameter {name}: unknown {p.type} {wanted!r}; {hint}")
+
+
+def run_sparql(text: str, release: Path | None = None, endpoint: str | None = None) -> Result:
+    """An ad-hoc SELECT; our prefixes are added when the text declares none."""
+    if not re.search(r"^\s*PREFIX\b", text, re.IGNORECASE | re.MULTILINE):
+        text = prefix_block() + text
+    return open_store(release, endpoint).select(text)
+
+
+def prefix_block() -> str:
+    return "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
+
+
+# --- rows for Python ----------------------------------------------------------------
+
+class Rows(list):
+    """A list of dicts (plain Python values); `.to_dataframe()` when pandas is installed."""
+
+    variables: list[str] = []
+
+    def to_dataframe(self):
+        try:
+            import pandas as pd
+        except ImportError as err:
+            raise ImportError("to_dataframe() needs pandas: pip install pandas") from err
+        frame = pd.DataFrame(list(self), columns=self.variables)
+        for col in frame.columns:
+            if frame[col].map(lambda v: isinstance(v, Decimal)).any():
+                frame[col] = frame[col].map(lambda v: float(v) if isinstance(v, Decimal) else v)
+        return frame
+
+
+def python_value(term: Node | None) -> Any:
+    if term is None:
+        return None
+    if isinstance(term, (URIRef, BNode)):
+        return str(term)
+    value = term.toPython()
+    return str(term) if isinstance(value, Literal) else value
+
+
+def to_rows(result: Result) -> Rows:
+    rows = Rows({k: python_value(row.get(k)) for k in result.variables} for row in result.rows)
+    rows.variables = list(result.variables)
+    return rows
+
+
+def query(name: str, *, release: Path | None = None, endpoint: str | None = None, **params: Any) -> Rows:
+    """Run a named query from Python; rows are dicts of str / Decimal / int values.
+
+    >>> import kg
+    >>> kg.query("rate_threshold", site="LiverMetastasis", subtype="HRPositive")  # doctest: +SKIP
+    """
+    return to_rows(run(name, params, release=release, endpoint=endpoint))
+
+
+# --- formatting --------------------------------------------------------------------
+
+def compact(term: Node | None) -> str:
+    """CURIE for our namespaces, plain text for literals."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        s = str(term)
+        for prefix, ns in PREFIXES.items():
+            if s.startswith(ns) and re.fullmatch(r"[A-Za-z0-9_./-]*", s[len(ns):]):
+                return f"{prefix}:{s[len(ns):]}"
+        return s
+    return str(term)
+
+
+def format_result(result: Result, fmt: str = "table") -> str:
+    if fmt == "json":
+        return result_to_json(result)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(result.variables)
+        for row in result.rows:
+            w.writerow(["" if row.get(v) is None else str(row[v]) for v in result.variables])
+        return buf.getvalue()
+    cells = [[compact(row.get(v)) for v in result.variables] for row in result.rows]
+    if fmt == "md":
+        esc = lambda s: s.replace("|", "\\|").replace("\n", " ")
+        lines = ["| " + " | ".join(result.variables) + " |",
+                 "|" + "|".join("---" for _ in result.variables) + "|"]
+        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in cells]
+        return "\n".join(lines) + "\n"
+    if fmt == "table":
+        widths = [min(60, max([len(v)] + [len(r[i]) for r in cells])) for i, v in enumerate(result.variables)]
+        clip = lambda s, w: s if len(s) <= w else s[:w - 1] + "…"
+        line = lambda r: "  ".join(clip(c, w).ljust(w) for c, w in zip(r, widths)).rstrip()
+        out = [line(result.variables), line(["-" * w for w in widths])] + [line(r) for r in cells]
+        out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
+        return "\n".join(out) + "\n"
+    raise QueryError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+
+
+def docs_markdown(folder: Path = QUERIES_DIR, release: Path | None = None, max_rows: int = 8) -> str:
+    """docs/queries.md: every header, with the example's output on the current release."""
+    queries = load_queries(folder)
+    engine = None
+    try:
+        engine = open_store(release)
+    except Exception:
+        engine = None
+    out = ["<!-- generated by `kg query --docs`; edit the .rq headers, not this file -->",
+           "# Named queries", "",
+           f"{len(queries)} queries in `queries/`. Run one with "
+           "`kg query NAME --param key=value --format table|csv|json|md`, or from Python with "
+           "`kg.query(NAME, key=value)`. Term parameters accept an id, a label or an abbreviation "
+           "(`kg find TEXT` resolves them); every query's default graph is the union of the "
+           "release's named graphs.", ""]
+    for kind in KINDS:
+        group = [q for q in queries.values() if q.kind == kind]
+        if group:
+            out.append(f"- **{kind}**: " + ", ".join(f"[`{q.name}`](#{q.name})" for q in group))
+    out.append("")
+    for kind in KINDS:
+        for q in (q for q in queries.values() if q.kind == kind):
+            out += [f"## {q.name}", "", f"**{q.title}** ({q.kind})", "", q.description, ""]
+            if q.params:
+                out += ["| parameter | type | values | default | meaning |", "|---|---|---|---|---|"]
+                for p in q.params.values():
+                    default = "(required)" if p.required else ("(none)" if p.default is None else f"`{p.default}`")
+                    out.append(f"| `{p.name}` | {p.type} | {p.describe_values()} | {default} | {p.description} |")
+                out.append("")
+            out += ["```sh", q.example, "```", ""]
+            if engine is not None:
+                try:
+                    res = engine.select(q.text, bind(q, q.example_params()))
+                    shown = Result(res.variables, res.rows[:max_rows])
+                    out += [f"Example output ({len(res.rows)} rows" +
+                            (f", first {max_rows} shown" if len(res.rows) > max_rows else "") + "):", "",
+                            format_result(shown, "md")]
+                except Exception as err:  # documentation must still be generated
+                    out += [f"(example failed: {err})", ""]
+    return "\n".join(out) + "\n"
