@@ -137,10 +137,18 @@ def load_query(path: Path) -> NamedQuery:
             raise QueryError(f"{path}: parameter {name}: no description")
         if not re.search(r"\?" + re.escape(name) + r"\b", _body(text)):
             raise QueryError(f"{path}: parameter {name} is not used as ?{name} in the query")
+        if not re.search(r"\?" + re.escape(name) + r"\b", _select_clause(text)):
+            raise QueryError(f"{path}: parameter ?{name} must be projected in SELECT (SEP-0007 binding)")
         params[name] = p
     return NamedQuery(name=path.stem, path=path, title=str(h["title"]), kind=h["kind"],
                       description=str(h["description"]).strip(), params=params,
                       example=str(h["example"]).strip(), text=text)
+
+
+def _select_clause(text: str) -> str:
+    body = _body(text)
+    m = re.search(r"\bSELECT\b(.*?)\bWHERE\b", body, re.IGNORECASE | re.DOTALL)
+    return m.group(1) if m else ""
 
 
 def _body(text: str) -> str:
@@ -248,7 +256,13 @@ def run(name: str, params: Mapping[str, Any] | None = None, engine: Engine | Non
     engine = engine or open_store(release, endpoint)
     result = engine.select(q.text, bindings)
     _check_known(q, bindings, result, engine)
-    return result
+    return hide_params(q, result)
+
+
+def hide_params(q: NamedQuery, result: Result) -> Result:
+    """Parameters are projected only so SEP-0007 substitution can bind them; drop those columns."""
+    keep = [v for v in result.variables if v not in q.params]
+    return Result(keep, [{k: r.get(k) for k in keep} for r in result.rows], result.seconds)
 
 
 def _check_known(q: NamedQuery, bindings: dict[str, Node], result: Result, engine: Engine) -> None:
@@ -397,7 +411,7 @@ def docs_markdown(folder: Path = QUERIES_DIR, release: Path | None = None, max_r
             out += ["```sh", q.example, "```", ""]
             if engine is not None:
                 try:
-                    res = engine.select(q.text, bind(q, q.example_params()))
+                    res = hide_params(q, engine.select(q.text, bind(q, q.example_params())))
                     shown = Result(res.variables, res.rows[:max_rows])
                     out += [f"Example output ({len(res.rows)} rows" +
                             (f", first {max_rows} shown" if len(res.rows) > max_rows else "") + "):", "",

@@ -26,7 +26,7 @@ REGISTRY_ID = re.compile(r"^(NCT\d{8}|ChiCTR\d+|UMIN\d+|jRCT\w+|ISRCTN\d+|EudraC
 
 KINDS = ["outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"]
 UNITS = {"percent": "Percent", "month": "Month", "year": "Year", "day": "Day", "week": "Week",
-         "patients": "Patients", "lesions": "Lesions", "ratio": "Ratio", "mm": "Millimetre",
+         "patients": "Patients", "lesions": "Lesions", "studies": "Studies", "ratio": "Ratio", "mm": "Millimetre",
          "cm": "Centimetre", "Gy": "Gray"}
 TIME_UNITS = {"year", "month", "week", "day"}
 BASES = {"restricted": "SubtypeBasisRestricted", "majority": "SubtypeBasisMajority",
@@ -42,7 +42,7 @@ COMMON = {"id", "kind", "study", "cites", "locator", "span", "confidence", "note
 CONTEXT = {"site", "modality", "comparator", "arm", "subgroup", "subtype", "subtype_basis", "case", "n", "n_unit"}
 FIGURE = {"statistic", "value", "value_low", "value_high", "value_qualifier", "value_as_written", "unit",
           "time_point", "time_unit", "ci", "ci_level", "p_value", "p_qualifier", "min", "max", "sd"}
-OUTCOME = COMMON | CONTEXT | FIGURE | {"endpoint", "biomarker", "progression_site", "proportion"}
+OUTCOME = COMMON | CONTEXT | FIGURE | {"endpoint", "biomarker", "progression_site", "proportion", "direction"}
 ALLOWED = {
     "outcome": OUTCOME,
     "prognostic_factor": OUTCOME | {"factor", "factor_level", "direction"},
@@ -52,7 +52,7 @@ ALLOWED = {
     "emerging_technology": COMMON | {"technology", "application", "impact", "site", "subtype", "biomarker"},
 }
 REQUIRED = {
-    "outcome": ["endpoint", "statistic", "unit"],
+    "outcome": ["endpoint"],
     "prognostic_factor": ["factor", "endpoint", "direction"],
     "selection_criterion": ["site", "criterion", "requirement"],
     "characteristic": ["characteristic", "statistic", "unit"],
@@ -370,7 +370,8 @@ def _check_claim(c: _Checker, cl: Node, where: str, studies: dict, cases: dict) 
     c.choice(cl, "n_unit", where, ["patients", "lesions"])
     if cl.get("subtype_basis") not in (None, "unspecified") and not cl.get("subtype"):
         c.bad(cl, f"{where}.subtype_basis", cl["subtype_basis"], "a subtype basis needs a subtype")
-    hi_pct = 100 if cl.get("unit") == "percent" else None
+    # A printed percentage that cannot be right (e.g. '723') is kept only with a marked interpretation.
+    hi_pct = 100 if cl.get("unit") == "percent" and not cl.get("interpretation") else None
     value = c.number(cl, "value", where, lo=0, hi=hi_pct)
     low = c.number(cl, "value_low", where, lo=0, hi=hi_pct)
     high = c.number(cl, "value_high", where, lo=0, hi=hi_pct)
@@ -387,9 +388,14 @@ def _check_claim(c: _Checker, cl: Node, where: str, studies: dict, cases: dict) 
         c.bad(cl, f"{where}.value_low", cl["value_low"], f"range low is above range high ({cl['value_high']})")
     if value is not None and (low is not None or high is not None):
         c.bad(cl, f"{where}.value", cl["value"], "give either value or value_low/value_high, not both")
-    if kind in ("outcome", "characteristic", "prognostic_factor") and value is None and low is None \
-            and high is None and cl.get("value_qualifier") != "not reached" and kind != "prognostic_factor":
-        c.bad(cl, f"{where}.value", None, "a figure needs value, or value_low/value_high")
+    has_figure = value is not None or low is not None or high is not None
+    if kind in ("outcome", "prognostic_factor") and (has_figure or cl.get("value_qualifier") == "not reached"):
+        c.need(cl, ["statistic"] + (["unit"] if has_figure else []), where)
+    if kind == "outcome" and not has_figure and cl.get("value_qualifier") != "not reached" and not cl.get("direction"):
+        c.bad(cl, f"{where}.value", None, "an outcome needs value or value_low/value_high",
+              "for a finding without a number give direction: favourable, unfavourable or no_association")
+    if kind == "characteristic" and not has_figure:
+        c.bad(cl, f"{where}.value", None, "a characteristic needs value or value_low/value_high")
     if cl.get("statistic") == "RateAtTimePoint" and (cl.get("time_point") is None or not cl.get("time_unit")):
         c.bad(cl, f"{where}.time_point", cl.get("time_point"), "a rate at a time point needs time_point and time_unit")
     if cl.get("time_point") is not None and not cl.get("time_unit"):
