@@ -100,8 +100,12 @@ def load_all(sources: Path, terms, corpus: Path | None) -> list[dict]:
 
 
 def _cross_checks(loaded: list[dict]) -> None:
-    """Rules that span files: unique document ids, consistent study DOIs, resolvable disagreement links."""
-    problems, doc_ids, dois, claim_ids = [], {}, {}, set()
+    """Rules that span files: unique document ids and resolvable disagreement links.
+
+    A study may carry several DOIs (a trial's protocol and its results paper), so DOIs are not
+    required to agree across files.
+    """
+    problems, doc_ids, claim_ids = [], {}, set()
     for s in loaded:
         d = s["document"]
         if d["id"] in doc_ids:
@@ -109,13 +113,6 @@ def _cross_checks(loaded: list[dict]) -> None:
                                     f"document id already used by {doc_ids[d['id']]}"))
         doc_ids[d["id"]] = s["path"]
         claim_ids.update(f"{d['id']}:{c['id']}" for c in s["claims"])
-        for st in s["studies"]:
-            if st.get("doi"):
-                prev = dois.setdefault(st["id"], (str(st["doi"]).lower(), s["path"]))
-                if prev[0] != str(st["doi"]).lower():
-                    problems.append(Problem(s["path"], st.lines.get("doi"), f"study '{st['id']}'.doi", st["doi"],
-                                            f"{prev[1]} gives this study the DOI {prev[0]}",
-                                            "one study id, one DOI: fix the DOI or use a different study id"))
     for s in loaded:
         for c in s["claims"]:
             for ref in c.get("disagrees_with") or []:

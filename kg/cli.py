@@ -106,12 +106,34 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def add_serve(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--release", type=Path, default=None, help="release folder (default build/release)")
+    src.add_argument("--endpoint", help="serve a remote SPARQL 1.1 endpoint instead of a release")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--query-timeout", type=float, default=10.0, help="seconds per query (default 10)")
+    p.add_argument("--max-results", type=int, default=10_000, help="rows or triples per answer (default 10000)")
+    p.add_argument("--allow-service", nargs="*", default=[], metavar="HOST", help="hosts SERVICE may call")
+    p.add_argument("--cors", nargs="*", default=[], metavar="ORIGIN", help="origins allowed by CORS ('*' for any)")
+    p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    from .serve import ServeConfig, serve
+    release = None if a.endpoint else (a.release or ROOT / "build" / "release")
+    serve(ServeConfig(release=release, endpoint=a.endpoint, query_timeout=a.query_timeout, max_results=a.max_results,
+                      allow_service=a.allow_service, cors=a.cors, workers=a.workers), host=a.host, port=a.port)
+    return 0
+
+
 COMMANDS = {
     "build": (add_build, cmd_build, "build the release from the curated sources"),
     "check": (add_check, cmd_check, "check extraction files (schema, terms, spans)"),
     "locate": (add_locate, cmd_locate, "print the character span of a snippet in a corpus file"),
     "audit": (add_audit, cmd_audit, "completeness report: figures no claim or exclusion covers"),
     "export": (add_export, cmd_export, "export the claims table as CSV or JSON"),
+    "serve": (add_serve, cmd_serve, "serve IRIs, HTML pages and a read-only SPARQL endpoint"),
 }
 
 
