@@ -29,4 +29,10 @@ def query(name: str, **params):
     return _query(name, **params)
 
 
-__all__ = ["build", "query", "KGError", "InputError", "ConformanceError", "QueryError", "__version__"]
+def open_store(release=None, endpoint=None):
+    """The query engine: embedded Oxigraph over a release, or a remote SPARQL endpoint (kg.store)."""
+    from .store import open_store as _open
+    return _open(release, endpoint)
+
+
+__all__ = ["build", "query", "open_store", "KGError", "InputError", "ConformanceError", "QueryError", "__version__"]

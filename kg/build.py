@@ -133,14 +133,13 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
 
     progress, started = Progress(), time.perf_counter()
     date = date or datetime.date.today().isoformat()
+    progress.step("sources: load and check")  # first: bad input should fail fast
+    loaded = load_all(Path(sources), load_terms(ontology), corpus)
     progress.step("ontology: template merge")
     onto = build_ontology(Path(ontology), date, __version__)
     progress.step("ontology: reasoner (HermiT)")
     for sub, sup in infer_subclasses(onto):
         onto.add((sub, RDFS.subClassOf, sup))
-    progress.step("sources: load and check")
-    terms = load_terms(ontology)
-    loaded = load_all(Path(sources), terms, corpus)
     progress.step("transform: rows -> RDF")
     root = Path(sources).resolve().parent
     graphs = {str(s["document"]["id"]): document_graph(s, root) for s in loaded}

@@ -127,12 +127,122 @@ def cmd_serve(a: argparse.Namespace) -> int:
     return 0
 
 
+# --- query layer ------------------------------------------------------------------------
+
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint", default=None, help="SPARQL 1.1 query endpoint URL (default: embedded engine)")
+    p.add_argument("--release", type=Path, default=None, help="release folder (default build/release)")
+
+
+def add_query(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", help="named query (see --list)")
+    p.add_argument("--list", action="store_true", help="list the named queries")
+    p.add_argument("--docs", action="store_true", help="write the query documentation (Markdown)")
+    p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--format", "-f", choices=["table", "csv", "json", "md"], default="table")
+    p.add_argument("--output", "-o", type=Path, default=None)
+    _engine_args(p)
+
+
+def cmd_query(a: argparse.Namespace) -> int:
+    from .query import docs_markdown, format_result, load_queries, parse_params, run
+    if a.list or a.docs or not a.name:
+        text = docs_markdown(release=a.release) if a.docs else "".join(
+            f"{q.name:28s} {q.kind:13s} {q.title}\n" for q in load_queries().values())
+    else:
+        text = format_result(run(a.name, parse_params(a.param), release=a.release, endpoint=a.endpoint), a.format)
+    (a.output.write_text(text, encoding="utf-8") if a.output else sys.stdout.write(text))
+    return 0
+
+
+def add_sparql(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="file holding a SELECT query, or - for stdin")
+    p.add_argument("--format", "-f", choices=["table", "csv", "json", "md"], default="table")
+    _engine_args(p)
+
+
+def cmd_sparql(a: argparse.Namespace) -> int:
+    from .query import format_result, run_sparql
+    text = sys.stdin.read() if a.file == "-" else Path(a.file).read_text(encoding="utf-8")
+    sys.stdout.write(format_result(run_sparql(text, release=a.release, endpoint=a.endpoint), a.format))
+    return 0
+
+
+def add_find(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", help="label, synonym, abbreviation or id (or part of one)")
+    p.add_argument("--format", "-f", choices=["table", "csv", "json", "md"], default="table")
+    _engine_args(p)
+
+
+def cmd_find(a: argparse.Namespace) -> int:
+    from .query import format_result, run
+    sys.stdout.write(format_result(run("find_term", {"text": a.text}, release=a.release, endpoint=a.endpoint), a.format))
+    return 0
+
+
+def add_load(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint", required=True,
+                   help="Graph Store Protocol URL (e.g. http://localhost:7878/store) or, with --protocol update, an update URL")
+    p.add_argument("--protocol", choices=["gsp", "update"], default="gsp")
+    p.add_argument("--release", type=Path, default=ROOT / "build" / "release")
+
+
+def cmd_load(a: argparse.Namespace) -> int:
+    from .store import load_endpoint
+    n = load_endpoint(a.release, a.endpoint, protocol=a.protocol, log=print)
+    print(f"loaded {n} named graphs into {a.endpoint}")
+    return 0
+
+
+# --- ontology -------------------------------------------------------------------------
+
+def add_ontology(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["check", "mappings", "build"],
+                   help="check: QC report (exit 1 on errors); mappings: regenerate mappings.sssom.tsv; "
+                        "build: write the merged ontology as Turtle")
+    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
+    p.add_argument("--no-reasoner", action="store_true", help="check: skip the HermiT run")
+    p.add_argument("--out", type=Path, default=ROOT / "build" / "ontology.ttl", help="build: output file")
+    p.add_argument("--date", default=None, help="build: release date YYYY-MM-DD (default today)")
+
+
+def cmd_ontology(a: argparse.Namespace) -> int:
+    from . import ontology
+    if a.action == "check":
+        findings = ontology.check(a.ontology, reasoner=not a.no_reasoner)
+        print(ontology.format_findings(findings))
+        return 1 if any(f.severity == "error" for f in findings) else 0
+    if a.action == "mappings":
+        print(f"wrote {ontology.write_mappings(a.ontology)}")
+        return 0
+    print(f"wrote {ontology.write_ontology(a.ontology, a.out, a.date)}")
+    return 0
+
+
+def add_docs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "terms")
+
+
+def cmd_docs(a: argparse.Namespace) -> int:
+    from .ontology import write_docs
+    for path in write_docs(a.ontology, a.out):
+        print(f"wrote {path}")
+    return 0
+
+
 COMMANDS = {
     "build": (add_build, cmd_build, "build the release from the curated sources"),
     "check": (add_check, cmd_check, "check extraction files (schema, terms, spans)"),
     "locate": (add_locate, cmd_locate, "print the character span of a snippet in a corpus file"),
     "audit": (add_audit, cmd_audit, "completeness report: figures no claim or exclusion covers"),
     "export": (add_export, cmd_export, "export the claims table as CSV or JSON"),
+    "ontology": (add_ontology, cmd_ontology, "ontology QC report, SSSOM mappings, merged Turtle"),
+    "docs": (add_docs, cmd_docs, "generate the term pages in docs/terms"),
+    "query": (add_query, cmd_query, "run a named query (--list shows them)"),
+    "sparql": (add_sparql, cmd_sparql, "run an ad-hoc SPARQL SELECT from a file or stdin"),
+    "find": (add_find, cmd_find, "find vocabulary terms by label, synonym or abbreviation"),
+    "load": (add_load, cmd_load, "load a release into a remote SPARQL store"),
     "serve": (add_serve, cmd_serve, "serve IRIs, HTML pages and a read-only SPARQL endpoint"),
 }
 

@@ -7,7 +7,7 @@ query text. Terms are resolved through `kg.vocab.TermIndex`, so `MWA`, `microwav
 ablation` and `MicrowaveAblation` all bind `bcmkg:MicrowaveAblation`, and a typo gets a
 "did you mean".
 
-    >>> rows = query("rate_threshold", site="liver", subtype="HR+", mode="any")  # doctest: +SKIP
+    >>> rows = query("flagship", site="liver", subtype="HR+", mode="any")  # doctest: +SKIP
     >>> rows[0]["modalityLabel"], rows[0]["value"]                                # doctest: +SKIP
 """
 from __future__ import annotations
@@ -16,6 +16,8 @@ import csv
 import io
 import re
 import shlex
+import sys
+import types
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -39,7 +41,7 @@ KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "progno
 FORMATS = ["table", "csv", "json", "md"]
 
 __all__ = ["Param", "NamedQuery", "load_queries", "get_query", "bind", "run", "run_sparql", "query",
-           "Rows", "format_result", "docs_markdown", "default_release", "term_index", "QUERIES_DIR"]
+           "Rows", "format_result", "parse_params", "docs_markdown", "default_release", "term_index", "QUERIES_DIR"]
 
 
 def default_release() -> Path:
@@ -62,7 +64,8 @@ class Param:
         if self.type == "enum":
             return " | ".join(self.allowed)
         if self.type == "term":
-            return f"a term under {self.root}: id, label or abbreviation (`kg find TEXT`)"
+            under = "any term" if self.root == "*" else f"a term under {self.root}"
+            return f"{under}: id, label or abbreviation (`kg find TEXT`)"
         if self.type == "document":
             return "a document id (`kg query documents`)"
         if self.type == "study":
@@ -85,6 +88,8 @@ class NamedQuery:
         """The `--param k=v` pairs of the header's example invocation."""
         words = shlex.split(self.example)
         out = {}
+        if words[:2] == ["kg", "find"] and len(words) > 2:
+            return {"text": words[2]}
         for i, w in enumerate(words):
             if w == "--param" and i + 1 < len(words):
                 k, _, v = words[i + 1].partition("=")
@@ -206,10 +211,15 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
             text = text[len(str(BCMKG)):]
         elif text.startswith("bcmkg:"):
             text = text[len("bcmkg:"):]
-        try:
-            return BCMKG[(terms or term_index()).resolve(text, root=p.root)]
-        except LookupError as err:
-            raise QueryError(f"{where}: {err}") from None
+        index = terms or term_index()
+        roots = [None] if p.root in (None, "*") else str(p.root).split("|")
+        errors = []
+        for root in roots:
+            try:
+                return BCMKG[index.resolve(text, root=root)]
+            except LookupError as err:
+                errors.append(str(err))
+        raise QueryError(f"{where}: {errors[0]}")
     if p.type == "enum":
         if text not in p.allowed:
             import difflib
@@ -245,6 +255,17 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
         except QueryError as err:
             raise QueryError(f"{where}: {err}") from None
     raise QueryError(f"{where}: unsupported type {p.type}")
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """`key=value` strings from the command line (a value may itself contain '=')."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise QueryError(f"--param {pair!r}: expected key=value")
+        out[key.strip()] = value
+    return out
 
 
 def run(name: str, params: Mapping[str, Any] | None = None, engine: Engine | None = None,
@@ -332,7 +353,7 @@ def query(name: str, *, release: Path | None = None, endpoint: str | None = None
     """Run a named query from Python; rows are dicts of str / Decimal / int values.
 
     >>> import kg
-    >>> kg.query("rate_threshold", site="LiverMetastasis", subtype="HRPositive")  # doctest: +SKIP
+    >>> kg.query("flagship", site="LiverMetastasis", subtype="HRPositive")  # doctest: +SKIP
     """
     return to_rows(run(name, params, release=release, endpoint=endpoint))
 
@@ -419,3 +440,14 @@ def docs_markdown(folder: Path = QUERIES_DIR, release: Path | None = None, max_r
                 except Exception as err:  # documentation must still be generated
                     out += [f"(example failed: {err})", ""]
     return "\n".join(out) + "\n"
+
+
+class _CallableModule(types.ModuleType):
+    """`kg.query(...)` must keep working after `import kg.query` rebinds the package attribute
+    `kg.query` from the front-door function to this module, so the module itself is callable."""
+
+    def __call__(self, name: str, **params: Any) -> Rows:
+        return query(name, **params)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -36,6 +36,7 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, Graph], manif
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".release-", dir=out))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a release is meant to be served and read
     try:
         ds = Dataset()
         for prefix, ns in PREFIXES.items():

@@ -34,7 +34,7 @@ import os
 import re
 import shutil
 import tempfile
-import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -694,7 +694,7 @@ class Graph:
     # --- claims tables and the chart ---
 
     CLAIM_COLUMNS = """?claim ?value ?vq ?low ?high ?unit ?tp ?tpu ?stat ?endpoint ?cil ?ciu
-        ?study ?doc ?locator ?site ?modality ?arm ?n ?ctype"""
+        ?study ?doc ?locator ?site ?modality ?arm ?n ?ctype ?interp"""
 
     def claims(self, where: str, limit: int = 500) -> list[dict[str, Any]]:
         """Claims matching a pattern over ?claim, with what a reader needs to judge the figure."""
@@ -710,7 +710,7 @@ class Graph:
           OPTIONAL {{ ?claim <http://www.w3.org/ns/prov#wasDerivedFrom> ?doc }}
           OPTIONAL {{ ?claim {b}locator> ?locator }} OPTIONAL {{ ?claim {b}metastaticSite> ?site }}
           OPTIONAL {{ ?claim {b}modality> ?modality }} OPTIONAL {{ ?claim {b}arm> ?arm }}
-          OPTIONAL {{ ?claim {b}sampleSize> ?n }} OPTIONAL {{ ?claim a ?ctype FILTER(STRSTARTS(STR(?ctype), {lit(V)})) }}
+          OPTIONAL {{ ?claim {b}sampleSize> ?n }} OPTIONAL {{ ?claim {b}interpretedValue> ?interp }} OPTIONAL {{ ?claim a ?ctype FILTER(STRSTARTS(STR(?ctype), {lit(V)})) }}
         }} LIMIT {limit * 4}"""
         merged: dict[str, dict[str, Any]] = {}
         for r in self.select(q):
@@ -737,6 +737,8 @@ class Graph:
             text = f"{fmt_num(c['low'])}–{fmt_num(c.get('high'))}{u}"
         else:
             return ""
+        if c.get("interp") is not None:
+            text += f" (read as {fmt_num(c['interp'])}{u})"
         if c.get("cil") is not None and c.get("ciu") is not None:
             text += f" (CI {fmt_num(c['cil'])}–{fmt_num(c['ciu'])})"
         return text
@@ -749,7 +751,7 @@ class Graph:
             if not kind or c.get("value") is None or "survival" not in self.label(c.get("endpoint") or "").casefold():
                 continue
             try:
-                float(c["value"])
+                c["plotted"] = float(c["interp"] if c.get("interp") is not None else c["value"])
             except ValueError:
                 continue
             panels[kind].append(c)
@@ -758,9 +760,9 @@ class Graph:
         return Markup("".join(self._panel(k, rows) for k, rows in panels.items() if rows))
 
     def _panel(self, kind: str, rows: list[dict[str, Any]]) -> str:
-        rows = sorted(rows, key=lambda c: (self.label(c["endpoint"]), float(c["tp"] or 0), -float(c["value"])))[:60]
-        top = 100.0 if kind == "rate" else max(max(float(c["ciu"] or c["value"]) for c in rows) * 1.1, 12)
-        left, width, rh = 300, 360, 22
+        rows = sorted(rows, key=lambda c: (self.label(c["endpoint"]), float(c["tp"] or 0), -c["plotted"]))[:80]
+        top = 100.0 if kind == "rate" else max(max(float(c["ciu"] or c["plotted"]) for c in rows) * 1.1, 12)
+        left, width, rh = 380, 360, 22
         height = 40 + rh * len(rows)
         title = "Survival rate (%)" if kind == "rate" else "Median survival (months)"
         x = lambda v: left + width * min(max(float(v), 0), top) / top  # noqa: E731
@@ -778,14 +780,17 @@ class Graph:
                 "disease-free survival", "DFS").replace("progression-free survival", "PFS")
             arm = c.get("arm") or ", ".join(self.label(m) for m in c["modalities"][:1])
             when = f" {c['time_text']}" if c["time_text"] else ""
-            text = xml_escape(f"{study} · {arm} · {what}{when}"[:52])
+            doc = local_name(c["doc"]) if c.get("doc") else ""
+            text = xml_escape(f"{study} · {arm} · {what}{when}"[:48]) + f' <tspan class="src">[{xml_escape(doc)}]</tspan>'
+
             link = local_path(c["claim"]) or c["claim"]
             parts.append(f'<a href="{xml_escape(link)}"><title>{xml_escape(c["label"])}</title>'
                          f'<text x="{left - 8}" y="{y + 4}" class="row">{text}</text>')
             if c.get("cil") is not None and c.get("ciu") is not None:
                 parts.append(f'<line x1="{x(c["cil"]):.1f}" y1="{y}" x2="{x(c["ciu"]):.1f}" y2="{y}" class="ci"/>')
-            parts.append(f'<circle cx="{x(c["value"]):.1f}" cy="{y}" r="5" class="dot"/>'
-                         f'<text x="{left + width + 8}" y="{y + 4}" class="val">{xml_escape(fmt_num(c["value"]))}</text></a>')
+            shown = fmt_num(c["value"]) if c.get("interp") is None else f"{fmt_num(c['interp'])}*"
+            parts.append(f'<circle cx="{x(c["plotted"]):.1f}" cy="{y}" r="5" class="dot{" interp" if c.get("interp") is not None else ""}"/>'
+                         f'<text x="{left + width + 8}" y="{y + 4}" class="val">{xml_escape(shown)}</text></a>')
         parts.append("</svg></figure>")
         return "".join(parts)
 
@@ -831,9 +836,31 @@ class App:
         self.env.globals.update(label=self.graph.label, path=self.path_of, curie=curie,
                                 version=self.version(), humanise=humanise, local_name=local_name)
         self._ontology: list[ox.Triple] | None = None
+        self.cache: OrderedDict[Any, Any] = OrderedDict()
+
+    async def cached(self, key: Any, make: Any, keep: Any = lambda value: True) -> Any:
+        """A release never changes while served, so pages and named-query answers are kept
+        (LRU, 2048 entries); ad-hoc /sparql queries are not."""
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        value = await make()
+        if not keep(value):
+            return value
+        self.cache[key] = value
+        if len(self.cache) > 2048:
+            self.cache.popitem(last=False)
+        return value
 
     def version(self) -> str:
-        return str(self.manifest.get("version") or self.manifest.get("date") or "")
+        """The release date (data releases are dated), with the code version when known."""
+        date, code = self.release_date(), self.manifest.get("version")
+        return f"{date} ({code})" if date and code and code != date else str(date or code or "")
+
+    def release_date(self) -> str:
+        iri = str(self.manifest.get("ontology_version_iri") or "")
+        m = re.search(r"/releases/([^/]+)/ontology$", iri)
+        return str(self.manifest.get("date") or (m.group(1) if m else ""))
 
     def path_of(self, iri: str) -> str:
         return local_path(iri) or iri
@@ -873,14 +900,10 @@ def create_app(cfg: ServeConfig) -> Starlette:
 
     async def index(request: Request) -> Response:
         q = request.query_params.get("q", "")
-        hits = await run_sync(app_state.graph.search, q) if q else []
-        roots = await run_sync(vocabulary_roots, app_state.graph)
-        docs = await run_sync(app_state.graph.select, f"""SELECT ?d ?t ?date WHERE {{ ?d a <{V}SourceDocument>
-            OPTIONAL {{ ?d <http://purl.org/dc/terms/title> ?t }} OPTIONAL {{ ?d <http://purl.org/dc/terms/date> ?date }} }} ORDER BY ?d""")
-        counts = await run_sync(app_state.graph.select, f"""SELECT (COUNT(DISTINCT ?c) AS ?claims) (COUNT(DISTINCT ?s) AS ?studies) WHERE {{
-            {{ ?c <{V}aboutStudy> ?x }} UNION {{ ?s a ?st VALUES ?st {{ <{V}Study> <{V}ClinicalTrial> }} }} }}""")
+        hits = await app_state.cached(("search", q), lambda: run_sync(app_state.graph.search, q)) if q else []
+        roots, docs, counts = await app_state.cached("index", lambda: run_sync(index_data, app_state.graph))
         return app_state.render("index.html", q=q, hits=hits, roots=roots, docs=docs,
-                                counts=counts[0] if counts else {}, title="Breast cancer metastasis knowledge graph")
+                                counts=counts, title="Breast cancer metastasis knowledge graph")
 
     async def resource(request: Request) -> Response:
         raw_path, ext_fmt = _fmt_from_path(request.url.path)
@@ -892,16 +915,20 @@ def create_app(cfg: ServeConfig) -> Starlette:
                                      f"offered: {', '.join(RDF_TYPES)} (or ?format=ttl|jsonld|nt|rdf|html)", 406)
         if not iri_ok(iri):
             return await not_found(request, iri, key)
-        triples = await run_sync(app_state.graph.triples, iri)
-        if not triples:
+        async def make() -> bytes | None:
+            triples = await run_sync(app_state.graph.triples, iri)
+            if not triples:
+                return None
+            if key != "html":
+                return await run_sync(rdf_bytes, triples, key, app_state.context)
+            page = await run_sync(resource_page, app_state, iri, triples)
+            return app_state.env.get_template("resource.html").render(**page).encode()
+        body = await app_state.cached(("resource", iri, key), make)
+        if body is None:
             return await not_found(request, iri, key)
         headers = {"Vary": "Accept", "Content-Location": f"{raw_path}.{EXTENSION[key]}",
                    "Link": f'<{iri}>; rel="canonical"'}
-        if key != "html":
-            body = await run_sync(rdf_bytes, triples, key, app_state.context)
-            return Response(body, media_type=MEDIA[key], headers=headers)
-        page = await run_sync(resource_page, app_state, iri, triples)
-        return app_state.render("resource.html", headers=headers, **page)
+        return Response(body, media_type=MEDIA[key], headers=headers)
 
     async def not_found(request: Request, iri: str, key: str) -> Response:
         sugg = await run_sync(app_state.graph.suggest, iri)
@@ -912,7 +939,7 @@ def create_app(cfg: ServeConfig) -> Starlette:
 
     async def ontology(request: Request) -> Response:
         date = request.path_params.get("date")
-        current = app_state.version()
+        current = app_state.release_date()
         path, ext_fmt = _fmt_from_path(request.url.path)
         if date and date != current:
             msg = (f"this server serves release {current or '(undated)'}; release {date} is not here. "
@@ -997,8 +1024,10 @@ def create_app(cfg: ServeConfig) -> Starlette:
         if fmt not in (None, "html", "csv", "json"):
             return PlainTextResponse(f"unknown format {fmt!r}; allowed: html, csv, json", 400)
         if "run" in request.query_params or fmt:
-            status, key, body = await app_state.pool.run(
-                "named", name, {k: v for k, v in values.items() if v != ""}, fmt or "json")
+            args = {k: v for k, v in values.items() if v != ""}
+            status, key, body = await app_state.cached(
+                ("named", name, tuple(sorted(args.items())), fmt or "json"),
+                lambda: app_state.pool.run("named", name, args, fmt or "json"), keep=lambda v: v[0] == 200)
             if status != 200:
                 error = body.decode()
             elif fmt in ("csv", "json"):
@@ -1032,7 +1061,7 @@ def create_app(cfg: ServeConfig) -> Starlette:
         return JSONResponse(app_state.context, media_type="application/ld+json")
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True, "version": app_state.version(), "workers": app_state.pool.size,
+        return JSONResponse({"ok": True, "release": app_state.release_date(), "version": app_state.version(), "workers": app_state.pool.size,
                              "worker_network_isolated": app_state.pool.isolated,
                              "query_timeout": cfg.query_timeout, "max_results": cfg.max_results})
 
@@ -1121,6 +1150,15 @@ def body_table(body: bytes) -> dict[str, Any]:
     return {"vars": variables, "rows": rows}
 
 
+def index_data(graph: Graph) -> tuple[list, list, dict]:
+    """Vocabulary roots, documents and counts for the index page."""
+    docs = graph.select(f"""SELECT ?d ?t ?date WHERE {{ ?d a <{V}SourceDocument>
+        OPTIONAL {{ ?d <http://purl.org/dc/terms/title> ?t }} OPTIONAL {{ ?d <http://purl.org/dc/terms/date> ?date }} }} ORDER BY ?d""")
+    counts = graph.select(f"""SELECT (COUNT(DISTINCT ?c) AS ?claims) (COUNT(DISTINCT ?s) AS ?studies) WHERE {{
+        {{ ?c <{V}aboutStudy> ?x }} UNION {{ ?s a ?st VALUES ?st {{ <{V}Study> <{V}ClinicalTrial> }} }} }}""")
+    return vocabulary_roots(graph), docs, (counts[0] if counts else {})
+
+
 def vocabulary_roots(graph: Graph) -> list[dict[str, Any]]:
     """Top vocabulary classes (no named parent) with their direct children, for browsing."""
     rows = graph.select(f"""SELECT ?root ?child WHERE {{ ?root a <{OWL}Class>
@@ -1161,8 +1199,8 @@ def resource_page(app_state: App, iri: str, triples: list[ox.Triple]) -> dict[st
     page["replaced_by"] = [o.value for o in own.get(str(IAO_REPLACED_BY), []) + own.get(
         "http://purl.org/dc/terms/isReplacedBy", []) if isinstance(o, ox.NamedNode)]
     page["definition"] = vals(DEFINITION_PREDICATES)
-    page["synonyms"] = vals(SYNONYM_PREDICATES)
-    page["abbreviations"] = vals(ABBREVIATION_PREDICATES)
+    page["abbreviations"] = list(dict.fromkeys(vals(ABBREVIATION_PREDICATES)))
+    page["synonyms"] = [s for s in dict.fromkeys(vals(SYNONYM_PREDICATES)) if s not in page["abbreviations"]]
     page["mappings"] = [(MAPPING_PREDICATES[p], o.value if isinstance(o, ox.NamedNode) else obo_purl(o.value))
                         for p in MAPPING_PREDICATES for o in own.get(p, [])]
     page["types"] = [o.value for o in own.get(RDF_TYPE, [])]
@@ -1191,6 +1229,7 @@ def resource_page(app_state: App, iri: str, triples: list[ox.Triple]) -> dict[st
             <http://www.w3.org/ns/prov#wasDerivedFrom> <{iri}> }}""")[0]["n"]
     elif kind == "claim":
         page["provenance"] = claim_provenance(g, iri, own, parts)
+        page["title"] = claim_title(g, own) or page["title"]
         page["headline"] = g.value_text({
             "value": pyval(first(V + "value")), "vq": pyval(first(V + "valueQualifier")),
             "low": pyval(first(V + "valueLow")), "high": pyval(first(V + "valueHigh")),
@@ -1199,6 +1238,18 @@ def resource_page(app_state: App, iri: str, triples: list[ox.Triple]) -> dict[st
         FILTER(!STRSTARTS(STR(?s), {lit(BASE + 'id/claim/')}) || {'true' if kind not in ('study', 'document') else 'false'})
         FILTER(?p != <http://www.w3.org/ns/oa#hasSource>) }} LIMIT 50""")
     return page
+
+
+def claim_title(g: Graph, own: dict[str, list[Any]]) -> str:
+    """'Vogl 2023: overall survival, rate at a time point at 5 year (MWA)' from labels, not ids."""
+    one = lambda p: next((o.value for o in own.get(V + p, [])), None)  # noqa: E731
+    study, endpoint, stat = one("aboutStudy"), one("endpoint"), one("statisticType")
+    what = ", ".join(g.label(x) for x in (endpoint, stat) if x) or g.label(one("factor") or one("criterion") or "") 
+    if not (study and what):
+        return ""
+    when = f" at {one('timePoint')} {g.label(one('timePointUnit') or '')}".rstrip() if one("timePoint") else ""
+    arm = one("arm") or ", ".join(g.label(o.value) for o in own.get(V + "modality", []))
+    return f"{g.label(study)}: {what}{when}" + (f" ({arm})" if arm else "")
 
 
 def claim_provenance(g: Graph, iri: str, own: dict[str, list[Any]], parts: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:

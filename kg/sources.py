@@ -117,9 +117,13 @@ def parse_yaml(path: Path) -> Node:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
-        raise InputError(Problem(str(path), line, "yaml", getattr(mark, "column", ""),
-                                 f"malformed YAML: {err.problem or err.context}",
-                                 "check indentation, quoting and ':' after keys")) from None
+        began = err.context_mark.line + 1 if err.context_mark and err.context_mark is not mark else None
+        shown = text.splitlines()[line - 1].strip() if line and line <= len(text.splitlines()) else ""
+        hint = "check indentation, quoting and ':' after keys"
+        if began and began != line:
+            hint = f"{err.context} began on line {began}; {hint}"
+        raise InputError(Problem(str(path), line, "yaml", shown, f"malformed YAML: {err.problem or err.context}",
+                                 hint)) from None
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(Problem(str(path), None, "file", str(path), f"cannot read: {err}")) from None
     if not isinstance(data, Node):

@@ -36,6 +36,7 @@ __all__ = ["Result", "Engine", "EmbeddedStore", "RemoteStore", "RdflibStore", "o
            "load_endpoint", "values_block", "check_iri"]
 
 NL = b"\n"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
@@ -92,6 +93,8 @@ def _from_ox(term) -> Node | None:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == XSD_STRING:      # RDF 1.1: "x" and "x"^^xsd:string are one term
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
@@ -263,7 +266,7 @@ def _from_json(cell: dict | None) -> Node | None:
     if "xml:lang" in cell:
         return Literal(value, lang=cell["xml:lang"])
     dt = cell.get("datatype")
-    return Literal(value, datatype=URIRef(dt) if dt else None)
+    return Literal(value, datatype=URIRef(dt) if dt and dt != XSD_STRING else None)
 
 
 # --- opening and loading -------------------------------------------------------------

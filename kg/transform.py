@@ -186,7 +186,7 @@ def _claim(g: Graph, cl: dict, doc_id: str, doc: URIRef, rel: str) -> None:
             g.add((c, BCMKG[PROPERTY_OF_TERM[field]], BCMKG[term]))
     for field, prop in DECIMAL_FIELDS.items():
         if cl.get(field) is not None:
-            g.add((c, BCMKG[prop], figure(cl[field])))
+            _figure(g, c, prop, cl[field])
     for field, prop in TEXT_FIELDS.items():
         if cl.get(field) not in (None, ""):
             g.add((c, BCMKG[prop], Literal(str(cl[field]))))
@@ -195,8 +195,8 @@ def _claim(g: Graph, cl: dict, doc_id: str, doc: URIRef, rel: str) -> None:
     if cl.get("time_unit"):
         g.add((c, BCMKG.timePointUnit, BCMKG[UNITS[cl["time_unit"]]]))
     if isinstance(cl.get("ci"), list):
-        g.add((c, BCMKG.ciLower, figure(cl["ci"][0])))
-        g.add((c, BCMKG.ciUpper, figure(cl["ci"][1])))
+        _figure(g, c, "ciLower", cl["ci"][0])
+        _figure(g, c, "ciUpper", cl["ci"][1])
         if cl.get("ci_level") is None:
             g.add((c, BCMKG.ciLevel, Literal("95", datatype=XSD.decimal)))
     if cl.get("n") is not None:
@@ -226,6 +226,14 @@ def _claim(g: Graph, cl: dict, doc_id: str, doc: URIRef, rel: str) -> None:
     _evidence(g, c, doc, cl["span"])
     g.add((c, BCMKG.sourceFile, Literal(rel)))
     g.add((c, BCMKG.sourceLine, Literal(cl.line)))
+
+
+def _figure(g: Graph, claim: URIRef, prop: str, value: object) -> None:
+    """The typed figure for comparisons, plus its printed text: many stores (Oxigraph among them)
+    keep decimals in canonical form, so "336.80" would come back as 336.8 without it."""
+    g.add((claim, BCMKG[prop], figure(value)))
+    if prop != "ciLevel":
+        g.add((claim, BCMKG[prop + "AsPrinted"], Literal(str(value))))
 
 
 def months_value(cl: dict) -> Decimal | None:

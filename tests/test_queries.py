@@ -1,0 +1,490 @@
+"""Every named query in queries/ against the real build of sources/, with answers read from
+the documents by hand (file and place noted beside each expectation).
+
+Oxigraph answers decimals in canonical form (the printed "74.70" comes back as 74.7), so
+values are compared as Decimal.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from kg.errors import QueryError
+from kg.query import QUERIES_DIR, KINDS, bind, get_query, load_queries, run, to_rows
+from kg.store import EmbeddedStore, with_values
+
+ROOT = Path(__file__).resolve().parent.parent
+G = "000_922cf6fdf7f0a20b.txt"      # Greco 2026
+U = "001_c45e7125dd127f1b.txt"      # Ueno 2022
+S = "002_04fd65fe73b32b4a.txt"      # Sen 2024
+Z = "003_67d4bd3cf7430fde.txt"      # Chinese BCLM review
+C = "004_1f0bc588960cb5a0.txt"      # Chan 2017
+V = "https://w3id.org/bcmkg/vocab/"
+
+
+@pytest.fixture(scope="module")
+def engine(release) -> EmbeddedStore:
+    return EmbeddedStore.from_release(release)
+
+
+def ask(engine, name, **params):
+    return to_rows(run(name, params, engine=engine))
+
+
+def has(rows, **want) -> bool:
+    """True when some row matches every key (Decimal-aware, strings compared as str)."""
+    def eq(a, b):
+        numeric = isinstance(a, (int, D)) and not isinstance(a, bool)
+        if (numeric or isinstance(b, (int, float, D))) and not isinstance(b, bool) and a is not None:
+            try:
+                return D(str(a)) == D(str(b))
+            except Exception:
+                return False
+        return a == b or str(a) == str(b)
+    return any(all(eq(r.get(k), v) for k, v in want.items()) for r in rows)
+
+
+# --- the library itself --------------------------------------------------------------
+
+def test_every_header_parses_and_is_complete():
+    queries = load_queries(QUERIES_DIR)
+    assert len(queries) >= 25
+    for q in queries.values():
+        assert q.title and q.description and q.kind in KINDS
+        assert q.example.startswith("kg "), q.name
+        assert q.example.startswith(f"kg query {q.name}") or q.name == "find_term"
+        for p in q.params.values():
+            assert p.description, (q.name, p.name)
+            assert p.required or p.default is not None or p.type in ("study",), (q.name, p.name)
+        bind(q, q.example_params())          # the example's parameters are valid
+
+
+def test_every_kind_of_question_is_covered():
+    kinds = {q.kind for q in load_queries().values()}
+    assert kinds == set(KINDS)
+
+
+def test_every_query_has_an_expected_answer_here():
+    assert set(load_queries()) == set(EXPECTED), "add an expectation for each new query"
+
+
+@pytest.mark.parametrize("name", sorted(load_queries()))
+def test_example_runs(engine, name):
+    q = get_query(name)
+    rows = to_rows(run(name, q.example_params(), engine=engine))
+    assert rows, f"{name}: its documented example gives no rows"
+
+
+# --- expected answers, one per query -------------------------------------------------
+
+def flagship(engine):
+    rows = ask(engine, "flagship", site="LiverMetastasis", subtype="HR+", mode="any")
+    # 000 Table 2 and 003 Table 1: Vogl 2023 MWA 89% at 5 years (n=17)
+    assert has(rows, studyLabel="Vogl 2023", value=89, modalityLabel="microwave ablation", n=17, corpusFile=G,
+               matchBasis="unspecified (no subtype stated)")
+    assert has(rows, studyLabel="Vogl 2023", value=89, corpusFile=Z)
+    # 000 Table 1: LIBREAST 60%, key predictors HR+/HER2+ -> found for HR+ through the hierarchy
+    assert has(rows, studyLabel="LIBREAST (Cantalejo-Díaz 2024)", value=60, corpusFile=G,
+               matchBasis="HR-positive/HER2-positive breast cancer named as favourable predictor")
+    # 001 Table 2 (propensity-matched, 49 v 49) and 002 Discussion: Ruiz 2018 69% v 24%
+    assert has(rows, studyLabel="Ruiz 2018", value=69, n=49, corpusFile=U)
+    assert has(rows, studyLabel="Ruiz 2018", value=69, corpusFile=S)
+    # 002 Discussion and 003 Table 1: Vertriest 2015 78%
+    assert has(rows, studyLabel="Vertriest 2015", value=78, corpusFile=S)
+    assert has(rows, studyLabel="Vertriest 2015", value=78, corpusFile=Z)
+    # 001 Table 2: Abbas 2017 56%, Ruiz 2018 57%; 003 Table 2: Chen 2022 51.6%
+    assert has(rows, studyLabel="Abbas 2017", value=56)
+    assert has(rows, studyLabel="Ruiz 2018", value=57)
+    assert has(rows, studyLabel="Chen 2022", value="51.6")
+    values = {D(str(r["value"])) for r in rows}
+    assert all(v > 50 for v in values)
+    # 000 Table 2: LITT 22%, TACE 4% are below; "up to 60%" (abstract) is not "more than 50%"
+    assert not has(rows, value=22) and not has(rows, value=4)
+    assert not has(rows, locator="Abstract")
+    for r in rows:      # every row shows why it matched and where it came from
+        assert r["matchBasis"] and r["corpusFile"] and r["locator"] and r["studyLabel"] and r["timePoint"] == 5
+    # the nested modes: restricted and majority have no claim; favourable_predictor only LIBREAST
+    assert ask(engine, "flagship", mode="restricted") == []
+    assert ask(engine, "flagship", mode="majority") == []
+    fav = ask(engine, "flagship", mode="favourable_predictor")
+    assert {r["studyLabel"] for r in fav} == {"LIBREAST (Cantalejo-Díaz 2024)"}
+    # hierarchy: thermal ablation keeps MWA and drops resection
+    thermal = ask(engine, "flagship", modality="thermal ablation")
+    assert {r["modalityLabel"] for r in thermal} == {"microwave ablation"}
+    # 000 Table 2: below 25% at 5 years, thermal ablation (with combinations): LITT 22, LITT+TACE 15, TACE alone not
+    low = ask(engine, "flagship", modality="ThermalAblation", direction="below", threshold=25)
+    assert has(low, value=22, modalityLabel="laser interstitial thermal therapy", corpusFile=G)
+    assert has(low, value=15, modalityLabel="LITT plus TACE", corpusFile=G)
+    assert not has(low, value=4)
+    # 60 months is 5 years
+    assert len(ask(engine, "flagship", time_point=60, time_unit="Month")) == len(rows)
+
+
+def median_threshold(engine):
+    rows = ask(engine, "median_threshold", site="BCLM", months=48)
+    # 000 Table 2: MWA median OS 5.6 years = 67.2 months; 000 intro: Sundén 2020 77 months; 000 Table 1: Masuda 49
+    assert has(rows, studyLabel="Vogl 2023", value="5.6", valueInMonths="67.2", corpusFile=G)
+    assert has(rows, studyLabel="Sundén 2020", value=77, corpusFile=G)
+    assert has(rows, studyLabel="Masuda 2024", value=49)
+    assert all(D(str(r["valueInMonths"])) > 48 for r in rows)
+    below = ask(engine, "median_threshold", site="LiverMetastasis", months=12, direction="below")
+    assert has(below, value="0.8", unitLabel="year")      # 000 Table 2: TACE alone 0.8 years
+
+
+def proportion_threshold(engine):
+    rows = ask(engine, "proportion_threshold", endpoint="LocalControl", threshold=90)
+    # 000 Table 3 / lung section: Franceschini 2024 SBRT local control 94.9% (1 y), 91% (2 y); Meng 2021 97.8%
+    assert has(rows, studyLabel="Franceschini 2024", value="94.9", timePoint=1)
+    assert has(rows, studyLabel="Franceschini 2024", value=91, timePoint=2)
+    assert has(rows, studyLabel="Meng 2021", value="97.8")
+    assert not has(rows, value="87.5")      # 3-year local control is below 90
+
+
+def surgery_vs_control(engine):
+    rows = ask(engine, "surgery_vs_control", site="LiverMetastasis", endpoint="OverallSurvival")
+    # 001 Table 2: Abbas 2017 median 49 v 20 months, p 0.001; Sadot 2016 50 v 45, p 0.5; Ruiz 69% v 24%, p<0.001
+    assert has(rows, studyLabel="Abbas 2017", treatmentValue=49, controlValue=20, difference=29, pValue="0.001")
+    assert has(rows, studyLabel="Sadot 2016", treatmentValue=50, controlValue=45, difference=5, pValue="0.5")
+    assert has(rows, studyLabel="Ruiz 2018", treatmentValue=69, controlValue=24, difference=45)
+    # 003 Table 2: Chen 2022 3-year OS printed '723' (72.3) v 25.2: the difference uses the marked reading
+    chen = [r for r in rows if r["studyLabel"] == "Chen 2022" and r["timePoint"] == 3]
+    assert chen and all(D(str(r["difference"])) < 100 for r in chen)
+
+
+def modality_vs_modality(engine):
+    rows = ask(engine, "modality_vs_modality", a="MWA", b="HepaticResection", statistic="RateAtTimePoint")
+    assert has(rows, side="a", value=89, studyLabel="Vogl 2023")          # 000 Table 2
+    assert has(rows, side="b", value=60, studyLabel="LIBREAST (Cantalejo-Díaz 2024)")   # 000 Table 1
+    assert not has(rows, side="a", studyLabel="LIBREAST (Cantalejo-Díaz 2024)")
+
+
+def hazard_ratios(engine):
+    rows = ask(engine, "hazard_ratios", endpoint="OverallSurvival")
+    # 001 Table 1: MF07-01 HR 0.66 [0.49-0.88], p 0.005; India HR 1.04 [0.81-1.34], p 0.79
+    assert has(rows, studyLabel="MF07-01 (Soran 2018)", value="0.66", ciLower="0.49", ciUpper="0.88", pValue="0.005")
+    assert has(rows, studyLabel="Indian trial (Badwe 2015)", value="1.04", ciLower="0.81", ciUpper="1.34", pValue="0.79")
+    # 000 Liver section: HER2 amplification HR 0.28 (Sundén 2023)
+    assert has(rows, studyLabel="Sundén 2023", value="0.28")
+
+
+def claims_per_modality_site(engine):
+    rows = ask(engine, "claims_per_modality_site")
+    mwa_lung = [r for r in rows if r["modalityLabel"] == "microwave ablation" and r["siteLabel"] == "breast cancer lung metastasis"]
+    assert mwa_lung and mwa_lung[0]["studies"] == 1          # Meng 2021 only (000 Table 3)
+    mwa_liver = [r for r in rows if r["modalityLabel"] == "microwave ablation" and r["siteLabel"] == "breast cancer liver metastasis"]
+    assert mwa_liver and mwa_liver[0]["claims"] >= 4 and mwa_liver[0]["documents"] == 2   # docs 000 and 003
+
+
+def median_ranges(engine):
+    rows = ask(engine, "median_ranges", site="LiverMetastasis")
+    mwa = [r for r in rows if r["modalityLabel"] == "microwave ablation"]
+    assert mwa and mwa[0]["maxMonths"] == D("67.2")          # 000 Table 2: 5.6 years
+    tace = [r for r in rows if r["modalityLabel"] == "transarterial chemoembolization"]
+    assert tace and tace[0]["minMonths"] <= D("9.6")         # 000 Table 2: 0.8 years
+
+
+def evidence_matrix(engine):
+    rows = ask(engine, "evidence_matrix", site="LungMetastasis")
+    assert has(rows, modalityLabel="microwave ablation", endpointLabel="overall survival")   # Meng 2021
+    assert has(rows, modalityLabel="stereotactic body radiotherapy", endpointLabel="local control")  # Franceschini
+    assert all(r["siteLabel"] != "breast cancer liver metastasis" for r in rows)
+
+
+def claims_per_document(engine):
+    rows = ask(engine, "claims_per_document")
+    assert [r["corpusFile"] for r in rows] == [G, U, S, Z, C]
+    assert all(r["allClaims"] > 50 for r in rows)
+
+
+def studies_by_design(engine):
+    rows = ask(engine, "studies_by_design")
+    rct = [r for r in rows if r["designLabel"] == "randomized controlled trial"]
+    assert rct and rct[0]["studies"] >= 4      # 001 Table 1: MF07-01, India, ABCSG-28, E2108 (+ others)
+
+
+def randomized_trials(engine):
+    rows = ask(engine, "randomized_trials")
+    # 001 Table 1: MF07-01, 278 patients, HR 0.66 [0.49-0.88], p 0.005
+    assert has(rows, studyLabel="MF07-01 (Soran 2018)", n=278, hr="0.66", ciLower="0.49", ciUpper="0.88", pValue="0.005")
+    assert has(rows, studyLabel="Indian trial (Badwe 2015)", n=350, hr="1.04")
+    assert has(rows, studyLabel="ABCSG-28 POSYTTIVE (Fitzal 2019)", n=90, hr="0.691")
+
+
+def trial_by_registry_id(engine):
+    rows = ask(engine, "trial_by_registry_id", registry_id="nct02364557")   # case-insensitive
+    assert rows and {r["study"] for r in rows} == {"https://w3id.org/bcmkg/id/study/nrg-br002"}
+    assert ask(engine, "trial_by_registry_id", registry_id="NCT00000000") == []
+
+
+def registered_trials(engine):
+    rows = ask(engine, "registered_trials")
+    assert has(rows, registryIds="NCT02364557")
+    assert has(rows, trialName="MF07-01")
+
+
+def selection_criteria(engine):
+    rows = ask(engine, "selection_criteria", site="LungMetastasis")
+    # 000 lung section / Table 3: typically <= 3 lesions (Handy 2019); DFI > 12-24 months
+    assert has(rows, criterionLabel="number of lesions", value=3)
+    assert all(r["siteLabel"] == "breast cancer lung metastasis" for r in rows)
+    liver = ask(engine, "selection_criteria", site="LiverMetastasis")
+    assert has(liver, criterionLabel="number of lesions", valueLow=3, valueHigh=5)    # 000: <= 3-5 lesions
+
+
+def prognostic_factors(engine):
+    rows = ask(engine, "prognostic_factors", endpoint="OverallSurvival")
+    assert has(rows, factorLabel="HER2 amplification", directionLabel="favourable", value="0.28")   # 000, Sundén 2023
+    unf = ask(engine, "prognostic_factors", direction="unfavourable")
+    assert has(unf, studyLabel="Handy 2019")        # 000 Table 3: LN involvement worsens prognosis
+    assert all(r["directionLabel"] == "unfavourable" for r in unf)
+
+
+def receptor_discordance(engine):
+    rows = ask(engine, "receptor_discordance", site="LiverMetastasis")
+    # 000 Liver section (Sundén 2023): ER 17%, PgR 33%, HER2 10%, subtype conversion 21%, "up to one-third"
+    assert has(rows, biomarkerLabel="estrogen receptor", value=17)
+    assert has(rows, biomarkerLabel="progesterone receptor", value=33)
+    assert has(rows, biomarkerLabel="HER2", value=10)
+    assert has(rows, endpointLabel="subtype conversion", value=21)
+    assert has(rows, valueAsWritten="one-third")
+
+
+def documents(engine):
+    rows = ask(engine, "documents")
+    assert [r["id"] for r in rows] == ["greco2026", "ueno2022", "sen2024", "bclm-review-zh", "chan2017"]
+    assert has(rows, id="ueno2022", doi="10.3389/fonc.2022.910544")
+    assert has(rows, id="greco2026", sha256="9298c1206531c747d8b20e5ff6772fbd0b872f04d0c65c5a5c1d68ad5d9a4257")
+
+
+def document_claims(engine):
+    rows = ask(engine, "document_claims", document="chan2017")
+    assert has(rows, value="74.70")           # 004 Results: median OS 74.70 months (as 74.7 in Oxigraph)
+    starts = [r["spanStart"] for r in rows]
+    assert starts == sorted(starts)
+
+
+def table_claims(engine):
+    rows = ask(engine, "table_claims", document="greco2026", table="Table 2")
+    values = {D(str(r["value"])) for r in rows if r["value"] is not None}
+    # 000 Table 2: median OS 5.6/2.2/2.1/0.8 years, 5-year OS 89/22/15/4 %
+    assert {D("5.6"), D("2.2"), D("2.1"), D("0.8"), D(89), D(22), D(15), D(4)} <= values
+    assert all(r["locator"].startswith("Table 2") for r in rows)
+
+
+def study_claims(engine):
+    rows = ask(engine, "study_claims", study="ruiz2018")
+    assert {r["corpusFile"] for r in rows} == {U, S, Z}      # Ruiz 2018 is reported by docs 001, 002, 003
+
+
+def study_list(engine):
+    rows = ask(engine, "study_list")
+    assert has(rows, id="vogl2023", doi="10.1080/02656736.2023.2200582")    # 000 reference list
+    assert has(rows, id="ruiz2018", documents=3)
+
+
+def number_source(engine):
+    rows = ask(engine, "number_source", value=89)
+    assert has(rows, claim="https://w3id.org/bcmkg/id/claim/greco2026/t2-mwa-os5", corpusFile=G, field="value")
+    for r in rows:
+        assert r["spanStart"] < r["spanEnd"] and r["sourceFile"].startswith("sources/")
+
+
+def claim_provenance(engine, corpus):
+    rows = ask(engine, "claim_provenance", claim="bcd:claim/greco2026/t2-mwa-os5")
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["corpusFile"] == G and r["documentDoi"] == "10.20944/preprints202601.1478.v1"
+    text = (corpus / G).read_text(encoding="utf-8")[r["spanStart"]:r["spanEnd"]]
+    assert "89" in text and "Microwave ablation" in text      # the span holds the table row
+    assert r["studyDoi"] == "10.1080/02656736.2023.2200582"
+
+
+def disagreements(engine):
+    rows = ask(engine, "disagreements")
+    # Mariani 2013 3-year OS: 80% in 002 Discussion v 80.7% in 001 text and Table 2
+    assert has(rows, studyLabel="Mariani 2013", valueA=80, valueB="80.7")
+    # Ruiz 2018 median OS: 73 months in 003 Table 1 v 74 in 001 Table 2
+    assert has(rows, studyLabel="Ruiz 2018", valueA=73, valueB=74)
+    across = ask(engine, "disagreements", scope="across_documents")
+    assert all(r["fileA"] != r["fileB"] for r in across)
+
+
+def marked_disagreements(engine):
+    rows = ask(engine, "marked_disagreements")
+    assert rows and all(r["claimA"] != r["claimB"] for r in rows)
+
+
+def study_attribute_conflicts(engine):
+    rows = ask(engine, "study_attribute_conflicts")
+    # JCOG1017: 001 cites Shien 2012 (protocol), 000 cites Shien 2025 (results), one trial node
+    assert has(rows, studyLabel="jcog1017", attribute="year")
+
+
+def term_synonyms(engine):
+    rows = ask(engine, "term_synonyms", term="MWA")
+    assert has(rows, label="microwave ablation", kind="abbreviation", name="MWA")
+    assert rows[0]["definition"]
+
+
+def term_parents(engine):
+    rows = ask(engine, "term_parents", term="LITTPlusTACE")
+    assert has(rows, relation="component", ancestor=V + "LaserInterstitialThermalTherapy")
+    assert has(rows, relation="component", ancestor=V + "TransarterialChemoembolization")
+    robot = ask(engine, "term_parents", term="RoboticLobectomy")
+    assert has(robot, relation="parent", ancestor=V + "Lobectomy")
+    assert has(robot, relation="parent", ancestor=V + "RoboticSurgery")
+
+
+def term_children(engine):
+    rows = ask(engine, "term_children", term="thermal ablation")
+    got = {r["descendant"][len(V):] for r in rows}
+    assert {"MicrowaveAblation", "RadiofrequencyAblation", "LaserInterstitialThermalTherapy", "Cryoablation",
+            "LITTPlusTACE", "MWAPlusTACE"} <= got
+    assert "TransarterialChemoembolization" not in got and "HepaticResection" not in got
+    hr = ask(engine, "term_children", term="HRPositive")
+    assert V + "HRPositiveHER2Positive" in {r["descendant"] for r in hr}     # inferred by the reasoner
+
+
+def term_mappings(engine):
+    rows = ask(engine, "term_mappings", term="Liver")
+    assert has(rows, target="http://purl.obolibrary.org/obo/UBERON_0002107")
+    assert has(rows, target="http://purl.obolibrary.org/obo/NCIT_C12392")
+
+
+def find_term(engine):
+    rows = ask(engine, "find_term", text="MWA")
+    assert rows[0]["term"] == V + "MicrowaveAblation" and rows[0]["best"] == 0
+    assert has(ask(engine, "find_term", text="ablation"), term=V + "Cryoablation")
+
+
+def patient_cases(engine):
+    rows = ask(engine, "patient_cases", study="chan2017")
+    assert [r["patient"] for r in rows] == list(range(1, 14))     # 004 Table 2: 13 patients
+    assert has(rows, patient=1, operationLabel="curettage with bone grafting", progressed=True)
+
+
+def emerging_technologies(engine):
+    rows = ask(engine, "emerging_technologies", technology="MolecularProfiling")
+    assert has(rows, studyLabel="Garcia-Murillas 2025")    # 000 Table 4: ctDNA for MRD
+    assert not has(rows, technologyLabel="AI histopathology")
+
+
+EXPECTED = {f.__name__: f for f in [
+    flagship, median_threshold, proportion_threshold, surgery_vs_control, modality_vs_modality, hazard_ratios,
+    claims_per_modality_site, median_ranges, evidence_matrix, claims_per_document, studies_by_design,
+    randomized_trials, trial_by_registry_id, registered_trials, selection_criteria, prognostic_factors,
+    receptor_discordance, documents, document_claims, table_claims, study_claims, study_list, number_source,
+    claim_provenance, disagreements, marked_disagreements, study_attribute_conflicts, term_synonyms,
+    term_parents, term_children, term_mappings, find_term, patient_cases, emerging_technologies]}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_expected_answer(engine, corpus, name):
+    check = EXPECTED[name]
+    if name == "claim_provenance":
+        check(engine, corpus)
+    else:
+        check(engine)
+
+
+# --- parameters are bound, never pasted ----------------------------------------------
+
+INJECTION = 'liver" } ; DROP ALL ; #'
+
+
+def test_injection_in_a_term_parameter_is_rejected(engine):
+    with pytest.raises(QueryError, match="unknown"):
+        run("flagship", {"site": INJECTION}, engine=engine)
+
+
+def test_injection_in_a_string_parameter_is_matched_literally(engine, release):
+    rows = run("table_claims", {"document": "greco2026", "table": INJECTION}, engine=engine).rows
+    assert rows == []
+    rows = run("find_term", {"text": INJECTION}, engine=engine).rows
+    assert rows == []
+    # the graph is untouched, and the remote form escapes the quote inside a VALUES block
+    assert len(run("documents", {}, engine=engine).rows) == 5
+    from rdflib import Literal
+    text = with_values("SELECT ?x WHERE { ?s ?p ?x }", {"x": Literal(INJECTION)})
+    assert 'VALUES (?x) { ("liver\\" } ; DROP ALL ; #") }' in text
+
+
+def test_injection_in_an_iri_parameter_is_rejected(engine):
+    with pytest.raises(QueryError, match="not a valid IRI"):
+        run("claim_provenance", {"claim": "http://x> } DROP ALL { <http://y"}, engine=engine)
+    with pytest.raises(QueryError, match="not a document id"):
+        run("document_claims", {"document": INJECTION}, engine=engine)
+
+
+def test_unknown_term_gets_did_you_mean(engine):
+    with pytest.raises(QueryError, match=r"did you mean .*MicrowaveAblation"):
+        run("flagship", {"modality": "microwave ablaton"}, engine=engine)
+
+
+def test_unknown_enum_value_lists_allowed_values(engine):
+    with pytest.raises(QueryError, match="allowed: restricted, majority, favourable_predictor, any; did you mean 'majority'"):
+        run("flagship", {"mode": "majorty"}, engine=engine)
+
+
+def test_bad_number_unknown_parameter_and_missing_required(engine):
+    with pytest.raises(QueryError, match="not a number"):
+        run("flagship", {"threshold": "fifty"}, engine=engine)
+    with pytest.raises(QueryError, match="unknown parameter.*sitee"):
+        run("flagship", {"sitee": "LiverMetastasis"}, engine=engine)
+    with pytest.raises(QueryError, match="required"):
+        run("number_source", {}, engine=engine)
+    with pytest.raises(QueryError, match="unknown query 'flagshp'; did you mean flagship"):
+        run("flagshp", {}, engine=engine)
+
+
+def test_unknown_document_is_an_error_not_an_empty_answer(engine):
+    with pytest.raises(QueryError, match="unknown document 'greco2025'; did you mean greco2026"):
+        run("document_claims", {"document": "greco2025"}, engine=engine)
+
+
+def test_term_outside_its_root_is_rejected(engine):
+    with pytest.raises(QueryError, match="unknown"):
+        run("flagship", {"site": "MicrowaveAblation"}, engine=engine)
+
+
+# --- CLI and Python front door ------------------------------------------------------
+
+def kg_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_cli_json_is_sparql_results_json(release):
+    out = kg_cli("query", "flagship", "--release", str(release), "--param", "mode=favourable_predictor",
+                 "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert "matchBasis" in data["head"]["vars"]
+    b = data["results"]["bindings"][0]
+    assert b["value"]["datatype"].endswith("#decimal") and b["claim"]["type"] == "uri"
+
+
+def test_cli_bad_parameter_exits_2(release):
+    out = kg_cli("query", "flagship", "--release", str(release), "--param", "site=livr metastasis")
+    assert out.returncode == 2 and "did you mean" in out.stderr
+
+
+def test_cli_list_sparql_and_find(release):
+    assert "flagship" in kg_cli("query", "--list").stdout
+    out = subprocess.run([sys.executable, "-m", "kg.cli", "sparql", "-", "--release", str(release), "--format", "csv"],
+                         input="SELECT (COUNT(*) AS ?n) WHERE { ?d a bcmkg:SourceDocument }",
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.split() == ["n", "5"]
+    found = kg_cli("find", "LITT", "--release", str(release), "--format", "csv")
+    assert "LaserInterstitialThermalTherapy" in found.stdout
+
+
+def test_python_api(release):
+    import kg
+    rows = kg.query("flagship", release=release, site="BCLM", mode="favourable_predictor")
+    assert rows[0]["studyLabel"] == "LIBREAST (Cantalejo-Díaz 2024)" and rows[0]["value"] == D(60)
+    assert rows.variables[0] == "modalityLabel"

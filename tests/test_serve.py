@@ -1,0 +1,346 @@
+"""HTTP tests against a real `kg serve` process on loopback, serving a release built by `kg build`."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib import RDFS, URIRef
+
+from _serving import Server, built_release
+
+pytestmark = pytest.mark.integration
+
+V = "https://w3id.org/bcmkg/vocab/"
+MWA = URIRef(V + "MicrowaveAblation")
+CORS_ORIGIN = "https://app.example.org"
+
+
+@pytest.fixture(scope="module")
+def served_release() -> Path:
+    """A `kg build` of the project (plus one deprecated term when the template has none)."""
+    return built_release()[0]
+
+
+@pytest.fixture(scope="module")
+def server(served_release: Path):
+    srv = Server(served_release, "--query-timeout", "2", "--max-results", "500", "--workers", "2",
+                 "--cors", CORS_ORIGIN)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server: Server):
+    with httpx.Client(base_url=server.url, timeout=30, follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def sample(served_release: Path) -> dict[str, str]:
+    """One minted IRI of each kind, read from the release itself."""
+    store = ox.Store()
+    store.bulk_load(path=str(served_release / "graph.trig"), format=ox.RdfFormat.TRIG)
+    out = {}
+    for kind, cls in [("claim", "OutcomeClaim"), ("study", "Study"), ("document", "SourceDocument"),
+                      ("case", "PatientCase")]:
+        rows = list(store.query(f"SELECT ?x WHERE {{ ?x a <{V}{cls}> }} ORDER BY ?x LIMIT 1",
+                                use_default_graph_as_union=True))
+        if rows:
+            out[kind] = rows[0]["x"].value
+    manifest = json.loads((served_release / "manifest.json").read_text())
+    out["date"] = str(manifest.get("date") or manifest.get("version"))
+    return out
+
+
+def path(iri: str) -> str:
+    return "/" + iri.split("https://w3id.org/bcmkg/", 1)[1]
+
+
+def parse(body: bytes, fmt: str) -> rdflib.Graph:
+    g = rdflib.Graph()
+    g.parse(data=body, format=fmt)
+    return g
+
+
+# --- dereferencing and content negotiation --------------------------------------------
+
+@pytest.mark.parametrize("accept,media,fmt", [
+    ("text/turtle", "text/turtle", "turtle"),
+    ("application/ld+json", "application/ld+json", "json-ld"),
+    ("application/n-triples", "application/n-triples", "nt"),
+    ("application/rdf+xml", "application/rdf+xml", "xml"),
+])
+def test_term_conneg(client, accept, media, fmt):
+    r = client.get("/vocab/MicrowaveAblation", headers={"Accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(media)
+    assert "Accept" in r.headers["vary"]
+    g = parse(r.content, fmt)
+    assert (MWA, RDFS.label, rdflib.Literal("microwave ablation")) in g or \
+        any(str(o) == "microwave ablation" for o in g.objects(MWA, RDFS.label))
+
+
+def test_jsonld_uses_release_context(client, served_release):
+    r = client.get("/vocab/MicrowaveAblation", headers={"Accept": "application/ld+json"})
+    doc = r.json()
+    published = json.loads((served_release / "context.jsonld").read_text())
+    assert doc["@context"] == published.get("@context", published)
+
+
+def test_html_term_page(client):
+    r = client.get("/vocab/MicrowaveAblation", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "microwave ablation" in r.text and "MWA" in r.text
+    assert "Vogl 2023" in r.text          # a claim that uses the term, with its study
+    assert "<svg" in r.text               # the survival chart
+
+
+@pytest.mark.parametrize("fmt,media", [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                                       ("nt", "application/n-triples"), ("html", "text/html")])
+def test_format_override_and_extension(client, fmt, media):
+    r = client.get(f"/vocab/MicrowaveAblation?format={fmt}", headers={"Accept": "text/html"})
+    assert r.headers["content-type"].startswith(media)
+    r = client.get(f"/vocab/MicrowaveAblation.{fmt}", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+
+
+def test_unacceptable_format_is_406(client):
+    r = client.get("/vocab/MicrowaveAblation", headers={"Accept": "image/png"})
+    assert r.status_code == 406 and "text/turtle" in r.text
+
+
+def test_every_kind_of_minted_iri_resolves(client, sample):
+    for kind in ("claim", "study", "document", "case"):
+        if kind not in sample:
+            continue
+        iri = sample[kind]
+        g = parse(client.get(path(iri), headers={"Accept": "text/turtle"}).content, "turtle")
+        assert len(list(g.predicate_objects(URIRef(iri)))) > 0, kind
+        page = client.get(path(iri), headers={"Accept": "text/html"})
+        assert page.status_code == 200, (kind, iri)
+
+
+def test_claim_page_shows_provenance(client, sample):
+    r = client.get(path(sample["claim"]), headers={"Accept": "text/html"})
+    assert "Where this comes from" in r.text and "Locator" in r.text
+    assert "characters " in r.text         # span offsets of the TextPositionSelector
+    assert "/id/document/" in r.text       # link to the document page
+
+
+def test_ontology_and_versioned_ontology(client, sample):
+    for p in ("/ontology", f"/releases/{sample['date']}/ontology"):
+        r = client.get(p, headers={"Accept": "text/turtle"})
+        assert r.status_code == 200, p
+        g = parse(r.content, "turtle")
+        onto = URIRef("https://w3id.org/bcmkg/ontology")
+        assert (onto, rdflib.RDF.type, rdflib.OWL.Ontology) in g
+        assert str(g.value(onto, rdflib.OWL.versionIRI)).endswith(f"/releases/{sample['date']}/ontology")
+    r = client.get("/releases/1999-01-01/ontology", headers={"Accept": "text/turtle"})
+    assert r.status_code == 404 and sample["date"] in r.text
+
+
+def test_unknown_iri_404_with_suggestions(client):
+    r = client.get("/vocab/MicrowaveAblaton", headers={"Accept": "text/html"})
+    assert r.status_code == 404
+    assert "Did you mean" in r.text and "/vocab/MicrowaveAblation" in r.text
+    r = client.get("/vocab/MicrowaveAblaton", headers={"Accept": "text/turtle"})
+    assert r.status_code == 404 and "MicrowaveAblation" in r.text
+
+
+def test_200_on_path_303_from_full_iri(client):
+    """Paths answer 200 (w3id.org did the 303); /resolve answers 303 for a full IRI."""
+    r = client.get("/vocab/MicrowaveAblation", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    assert r.headers["content-location"] == "/vocab/MicrowaveAblation.ttl"
+    r = client.get("/resolve", params={"iri": str(MWA)})
+    assert r.status_code == 303 and r.headers["location"] == "/vocab/MicrowaveAblation"
+    assert client.get("/resolve", params={"iri": "https://example.org/x"}).status_code == 404
+
+
+def test_deprecated_term_page_links_replacement(client):
+    _, term, replacement = built_release()
+    r = client.get(f"/vocab/{term}", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    assert "Deprecated" in r.text
+    assert f'href="/vocab/{replacement}"' in r.text
+    g = parse(client.get(f"/vocab/{term}.ttl").content, "turtle")
+    assert (URIRef(V + term), rdflib.OWL.deprecated, rdflib.Literal(True)) in g
+
+
+def test_search_by_abbreviation(client):
+    r = client.get("/search", params={"q": "MWA"})
+    first = r.text.split('<ul class="hits">', 1)[1].split("</li>", 1)[0]
+    assert "/vocab/MicrowaveAblation" in first
+
+
+# --- the SPARQL endpoint ---------------------------------------------------------------
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/bcmkg/vocab/OutcomeClaim> }"
+
+
+@pytest.mark.parametrize("accept,check", [
+    ("application/sparql-results+json", lambda r: int(r.json()["results"]["bindings"][0]["n"]["value"]) > 0),
+    ("application/sparql-results+xml", lambda r: "<sparql" in r.text and "<literal" in r.text),
+    ("text/csv", lambda r: int(list(csv.reader(io.StringIO(r.text)))[1][0]) > 0),
+    ("text/tab-separated-values", lambda r: r.text.startswith("?n\n")),
+])
+def test_select_results_by_accept(client, accept, check):
+    r = client.get("/sparql", params={"query": COUNT}, headers={"Accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(accept)
+    assert check(r)
+
+
+def test_post_forms_and_ask(client):
+    r = client.post("/sparql", data={"query": COUNT}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["results"]["bindings"]
+    r = client.post("/sparql", content=f"ASK {{ <{MWA}> ?p ?o }}",
+                    headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+@pytest.mark.parametrize("accept,fmt", [("text/turtle", "turtle"), ("application/ld+json", "json-ld"),
+                                        ("application/n-triples", "nt")])
+def test_construct_and_describe(client, accept, fmt):
+    for q in (f"CONSTRUCT {{ <{MWA}> ?p ?o }} WHERE {{ <{MWA}> ?p ?o }}", f"DESCRIBE <{MWA}>"):
+        r = client.get("/sparql", params={"query": q}, headers={"Accept": accept})
+        assert r.status_code == 200, r.text
+        assert len(parse(r.content, fmt)) > 0
+
+
+@pytest.mark.parametrize("send", [
+    lambda c: c.post("/sparql", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}),
+    lambda c: c.post("/sparql", content="DELETE WHERE { ?s ?p ?o }",
+                     headers={"Content-Type": "application/sparql-update"}),
+    lambda c: c.get("/sparql", params={"query": "DROP ALL"}),
+    lambda c: c.get("/sparql", params={"query": "PREFIX x: <urn:x#>\nINSERT DATA { x:a x:b x:c }"}),
+    lambda c: c.post("/sparql", content="CLEAR DEFAULT", headers={"Content-Type": "application/sparql-query"}),
+])
+def test_updates_refused(client, send):
+    r = send(client)
+    assert r.status_code == 403 and "read-only" in r.text
+
+
+def test_update_words_in_strings_and_comments_are_fine(client):
+    """The check parses: INSERT in a comment or a literal is not an update (and SERVICE likewise)."""
+    q = '# INSERT DATA { } ; SERVICE <http://evil.example/>\nSELECT ("DROP ALL; SERVICE" AS ?x) WHERE {}'
+    r = client.get("/sparql", params={"query": q}, headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+
+
+def test_malformed_query_400_with_parser_message(client):
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+    assert r.status_code == 400
+    assert "malformed query" in r.text and "line:1" in r.text
+
+
+def test_timeout_answers_and_server_recovers(client):
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    r = client.get("/sparql", params={"query": slow}, headers={"Accept": "application/json"})
+    assert r.status_code == 503 and "time limit of 2 s" in r.text
+    # the worker was killed and replaced: the endpoint still answers, twice in parallel
+    for _ in range(2):
+        r = client.get("/sparql", params={"query": COUNT}, headers={"Accept": "application/json"})
+        assert r.status_code == 200, r.text
+
+
+def test_result_size_limit(client):
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
+    assert r.status_code == 422 and "more than 500 rows" in r.text
+    r = client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 422 and "more than 500 triples" in r.text
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 500"},
+                   headers={"Accept": "application/json"})
+    assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 500
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        _Recorder.hits.append(self.path)
+        self.send_response(500)
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def recorder():
+    httpd = HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/sparql"
+    httpd.shutdown()
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} LIMIT 1",
+    "SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
+    "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    "ASK {{ SERVICE <https://dbpedia.org/sparql> {{ ?s ?p ?o }} }}",
+])
+def test_service_refused(client, recorder, template):
+    _Recorder.hits.clear()
+    r = client.get("/sparql", params={"query": template.format(url=recorder)})
+    assert r.status_code == 403 and "SERVICE" in r.text
+    assert _Recorder.hits == []
+
+
+def test_worker_engine_cannot_reach_the_network(recorder, server, client):
+    """Belt and braces: a query worker has no network, so even the engine cannot follow SERVICE."""
+    assert client.get("/health").json()["worker_network_isolated"] is True
+    code = ("import pyoxigraph as ox, kg.serve as s; assert s._drop_network();\n"
+            f"try:\n list(ox.Store().query('SELECT * WHERE {{ SERVICE <{recorder}> {{ ?s ?p ?o }} }}'))\n"
+            "except OSError as e:\n print('refused', e)")
+    _Recorder.hits.clear()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "refused" in out.stdout, out.stderr
+    assert _Recorder.hits == []
+
+
+def test_cors(client):
+    r = client.get("/sparql", params={"query": COUNT}, headers={"Origin": CORS_ORIGIN, "Accept": "text/csv"})
+    assert r.headers.get("access-control-allow-origin") == CORS_ORIGIN
+    r = client.get("/sparql", params={"query": COUNT}, headers={"Origin": "https://other.example", "Accept": "text/csv"})
+    assert "access-control-allow-origin" not in r.headers
+    r = client.options("/sparql", headers={"Origin": CORS_ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 200
+
+
+# --- the query library -----------------------------------------------------------------
+
+def test_named_query_form_table_and_downloads(client):
+    r = client.get("/queries")
+    assert "flagship" in r.text
+    r = client.get("/queries/flagship")
+    assert r.status_code == 200 and 'name="site"' in r.text
+    r = client.get("/queries/flagship", params={"run": "1"})
+    assert r.status_code == 200 and "Vogl 2023" in r.text and ">89<" in r.text
+    r = client.get("/queries/flagship", params={"format": "csv"})
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert any(row["studyLabel"] == "Vogl 2023" and row["value"] == "89" for row in rows)
+    r = client.get("/queries/flagship", params={"format": "json"})
+    assert r.json()["results"]["bindings"]
+
+
+def test_named_query_bad_parameter(client):
+    r = client.get("/queries/flagship", params={"run": "1", "site": "livr"})
+    assert r.status_code == 400 and "site" in r.text
+    r = client.get("/queries/flagship", params={"format": "csv", "threshold": "fifty"})
+    assert r.status_code == 400 and "not a number" in r.text
