@@ -802,9 +802,15 @@ def fmt_num(v: Any) -> str:
 # --- named queries ---------------------------------------------------------------------
 
 def named_queries(folder: Path) -> list[Any]:
-    """The query library (kg.query reads and checks the .rq headers)."""
+    """The query library (kg.query reads and checks the .rq headers); re-read when a file changes."""
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(Path(folder).glob("*.rq")))
+    return _load_queries(str(folder), stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_queries(folder: str, stamp: tuple) -> list[Any]:
     from .query import load_queries
-    return list(load_queries(folder).values())
+    return list(load_queries(Path(folder)).values())
 
 
 # --- the web application ---------------------------------------------------------------
