@@ -140,3 +140,14 @@ def test_shacl_violation_names_file_and_line(tmp_path):
     assert (problems[0].file, problems[0].line) == ("000_greco2026.yaml", 16)
     assert problems[0].field == "claim 't2-mwa-os5'.locator"
     assert "human locator" in problems[0].message
+
+
+def test_worked_example_in_docs_is_valid(tmp_path, corpus):
+    """The format documentation's worked example loads and its spans hold their numbers."""
+    from kg.build import check_sources
+    text = (ROOT / "docs" / "extraction-format.md").read_text()
+    example = text.split("## Worked example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "000_greco2026.yaml"
+    path.write_text(example)
+    [source] = check_sources([path], ontology=ROOT / "ontology", corpus=corpus, log=lambda _: None)
+    assert [c["id"] for c in source["claims"]] == ["t2-mwa-os5"]
