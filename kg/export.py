@@ -1,7 +1,8 @@
 """The claims table: one row per claim, labels beside IRIs, for analysts and notebooks.
 
-Read straight from the release's `graph.trig` with Oxigraph's parser, which keeps every
-literal exactly as written ("74.70" stays "74.70"; an Oxigraph *store* would answer 74.7).
+Read straight from the release's `graph.nq` (else `graph.trig`) with Oxigraph's parser,
+which keeps every literal exactly as written ("74.70" stays "74.70", "89" stays "89"; an
+Oxigraph *store* answers 74.7, and rdflib's TriG writer prints "89"^^xsd:decimal as 89.0).
 Columns are documented in docs/export.md; `COLUMNS` is the order.
 
     >>> text = export_claims(Path("build/release"), "csv")   # doctest: +SKIP
@@ -61,11 +62,15 @@ __all__ = ["export_claims", "claim_rows", "COLUMNS"]
 def _read(release: Path) -> dict[str, dict[str, list]]:
     """subject -> predicate -> [objects] over every graph (the release's union)."""
     import pyoxigraph as ox
-    trig = Path(release) / "graph.trig"
-    if not trig.is_file():
-        raise KGError(f"no release at {release}: graph.trig missing (run `kg build` first)")
+    nq, trig = Path(release) / "graph.nq", Path(release) / "graph.trig"
+    if nq.is_file():       # lossless: rdflib's TriG writer turns "89"^^xsd:decimal into 89.0
+        path, fmt = nq, ox.RdfFormat.N_QUADS
+    elif trig.is_file():
+        path, fmt = trig, ox.RdfFormat.TRIG
+    else:
+        raise KGError(f"no release at {release}: graph.nq / graph.trig missing (run `kg build` first)")
     data: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for quad in ox.parse(path=str(trig), format=ox.RdfFormat.TRIG):
+    for quad in ox.parse(path=str(path), format=fmt):
         s, p, o = quad.subject, quad.predicate.value, quad.object
         key = s.value if isinstance(s, (ox.NamedNode, ox.BlankNode)) else str(s)
         objs = data[key][p]

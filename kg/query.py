@@ -219,7 +219,10 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
                 return BCMKG[index.resolve(text, root=root)]
             except LookupError as err:
                 errors.append(str(err))
-        raise QueryError(f"{where}: {errors[0]}")
+        message = errors[0]
+        if "did you mean" not in message and "ambiguous" not in message:
+            message += _word_suggestions(index, text, roots)
+        raise QueryError(f"{where}: {message}")
     if p.type == "enum":
         if text not in p.allowed:
             import difflib
@@ -266,6 +269,21 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
             raise QueryError(f"--param {pair!r}: expected key=value")
         out[key.strip()] = value
     return out
+
+
+def _word_suggestions(index: TermIndex, text: str, roots: list[str | None]) -> str:
+    """'livr' -> LiverMetastasis: match the words of labels when whole labels are too far off."""
+    import difflib
+    scored = []
+    for term_id, term in index.terms.items():
+        if not any(r is None or index.is_a(term_id, r) for r in roots):
+            continue
+        words = [w for name in [term.label, *term.abbreviations, *term.synonyms] for w in re.split(r"[\s/-]+", name.lower()) if w]
+        best = max((difflib.SequenceMatcher(None, text.lower(), w).ratio() for w in words), default=0)
+        if best >= 0.75:
+            scored.append((-best, term.label, term_id))
+    shown = [f"'{label}' = {tid}" for _, label, tid in sorted(scored)[:3]]
+    return f"; did you mean {' or '.join(shown)}?" if shown else ""
 
 
 def run(name: str, params: Mapping[str, Any] | None = None, engine: Engine | None = None,

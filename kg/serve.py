@@ -30,7 +30,6 @@ import functools
 import io
 import json
 import multiprocessing
-import os
 import re
 import shutil
 import tempfile
@@ -38,7 +37,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
-from urllib.parse import quote, urlencode, urlparse
+from urllib.parse import urlencode, urlparse
 from xml.sax.saxutils import escape as xml_escape
 
 import httpx
@@ -1250,7 +1249,7 @@ def claim_title(g: Graph, own: dict[str, list[Any]]) -> str:
     """'Vogl 2023: overall survival, rate at a time point at 5 year (MWA)' from labels, not ids."""
     one = lambda p: next((o.value for o in own.get(V + p, [])), None)  # noqa: E731
     study, endpoint, stat = one("aboutStudy"), one("endpoint"), one("statisticType")
-    what = ", ".join(g.label(x) for x in (endpoint, stat) if x) or g.label(one("factor") or one("criterion") or "") 
+    what = ", ".join(g.label(x) for x in (endpoint, stat) if x) or g.label(one("factor") or one("criterion") or "")
     if not (study and what):
         return ""
     when = f" at {one('timePoint')} {g.label(one('timePointUnit') or '')}".rstrip() if one("timePoint") else ""

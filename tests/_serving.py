@@ -7,6 +7,7 @@ existing release instead (for quick local runs).
 """
 from __future__ import annotations
 
+import atexit
 import csv
 import functools
 import os
@@ -48,6 +49,7 @@ def built_release() -> tuple[Path, str, str]:
         return Path(given), os.environ.get("KG_TEST_DEPRECATED", "OldAblation"), os.environ.get(
             "KG_TEST_REPLACEMENT", "ThermalAblation")
     work = Path(tempfile.mkdtemp(prefix="kg-serve-test-"))
+    atexit.register(shutil.rmtree, work, True)
     ontology = work / "ontology"
     shutil.copytree(ROOT / "ontology", ontology)
     found = [r for r in deprecated_rows(ontology) if (r.get("replaced_by") or "").strip()]
@@ -103,3 +105,5 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
