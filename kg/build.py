@@ -134,7 +134,8 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
     progress, started = Progress(), time.perf_counter()
     date = date or datetime.date.today().isoformat()
     progress.step("sources: load and check")  # first: bad input should fail fast
-    loaded = load_all(Path(sources), load_terms(ontology), corpus)
+    terms = load_terms(ontology)
+    loaded = load_all(Path(sources), terms, corpus)
     progress.step("ontology: template merge")
     onto = build_ontology(Path(ontology), date, __version__)
     progress.step("ontology: reasoner (HermiT)")
@@ -142,7 +143,8 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
         onto.add((sub, RDFS.subClassOf, sup))
     progress.step("transform: rows -> RDF")
     root = Path(sources).resolve().parent
-    graphs = {str(s["document"]["id"]): document_graph(s, root) for s in loaded}
+    labels = {t.id: t.label for t in terms.terms.values()}
+    graphs = {str(s["document"]["id"]): document_graph(s, root, labels) for s in loaded}
     progress.step("SHACL: validating each document")
     problems = validate_documents(graphs, load_shapes(shapes), onto, cache_dir=Path(out) / ".cache", workers=workers)
     if problems:

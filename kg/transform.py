@@ -46,8 +46,11 @@ def new_graph() -> Graph:
     return g
 
 
-def document_graph(source: dict, root: Path | None = None) -> Graph:
-    """All triples one extraction file contributes, in its own graph."""
+def document_graph(source: dict, root: Path | None = None, labels: dict[str, str] | None = None) -> Graph:
+    """All triples one extraction file contributes, in its own graph.
+
+    `labels` maps term ids to their labels, so generated claim labels read as words.
+    """
     g = new_graph()
     doc = source["document"]
     doc_id = str(doc["id"])
@@ -77,8 +80,10 @@ def document_graph(source: dict, root: Path | None = None) -> Graph:
         _study(g, st, d)
     for case in source["cases"]:
         _case(g, case, doc_id, d, rel)
+    names = dict(labels or {})
+    names.update({str(st["id"]): str(st["label"]) for st in source["studies"]})
     for claim in source["claims"]:
-        _claim(g, claim, doc_id, d, rel)
+        _claim(g, claim, doc_id, d, rel, names)
     for i, ex in enumerate(source["exclusions"], start=1):
         e = BCD[f"exclusion/{doc_id}/{i}"]
         g.add((e, RDF.type, BCMKG.CurationExclusion))
@@ -173,10 +178,10 @@ def _case(g: Graph, case: dict, doc_id: str, doc: URIRef, rel: str) -> None:
     g.add((c, BCMKG.sourceLine, Literal(case.line)))
 
 
-def _claim(g: Graph, cl: dict, doc_id: str, doc: URIRef, rel: str) -> None:
+def _claim(g: Graph, cl: dict, doc_id: str, doc: URIRef, rel: str, names: dict[str, str]) -> None:
     c = claim_iri(doc_id, str(cl["id"]))
     g.add((c, RDF.type, BCMKG[CLAIM_CLASS[cl["kind"]]]))
-    g.add((c, RDFS.label, Literal(claim_label(cl))))
+    g.add((c, RDFS.label, Literal(claim_label(cl, names))))
     g.add((c, BCMKG.claimId, Literal(str(cl["id"]))))
     g.add((c, BCMKG.aboutStudy, study_iri(str(cl["study"]))))
     for cited in cl.get("cites") or []:
@@ -245,15 +250,19 @@ def months_value(cl: dict) -> Decimal | None:
     return months.normalize() if unit == "year" else months.quantize(Decimal("0.01"))
 
 
-def claim_label(cl: dict) -> str:
-    """A short readable label, generated: 'vogl2023: OverallSurvival RateAtTimePoint 5 year = 89 percent (MWA)'."""
-    parts = [str(cl["study"]) + ":"]
+def claim_label(cl: dict, names: dict[str, str] | None = None) -> str:
+    """A short readable label: 'Vogl 2023: overall survival, rate at a time point at 5 year = 89 percent (MWA)'."""
+    names = names or {}
+    name = lambda term_id: names.get(str(term_id), str(term_id))  # noqa: E731
+    head = [f"{name(cl['study'])}:"]
+    words = []
     for f in ("endpoint", "factor", "criterion", "characteristic", "technology"):
         if cl.get(f):
-            parts.append(str(cl["terms"].get(f) or cl[f]))
+            words.append(name(cl["terms"].get(f) or cl[f]))
             break
     if cl.get("statistic"):
-        parts.append(str(cl["terms"].get("statistic") or cl["statistic"]))
+        words.append(name(cl["terms"].get("statistic") or cl["statistic"]))
+    parts = head + [", ".join(words)]
     if cl.get("time_point") is not None:
         parts.append(f"at {cl['time_point']} {cl.get('time_unit', '')}".rstrip())
     if cl.get("value") is not None:
@@ -264,7 +273,7 @@ def claim_label(cl: dict) -> str:
         parts.append(str(cl["unit"]))
     if cl.get("arm") or cl.get("subgroup"):
         parts.append(f"({cl.get('arm') or cl.get('subgroup')})")
-    return " ".join(parts)
+    return " ".join(p for p in parts if p)
 
 
 __all__ = ["document_graph", "figure", "claim_label", "months_value", "new_graph", "BNode"]
