@@ -124,11 +124,12 @@ def _cross_checks(loaded: list[dict]) -> None:
 
 
 def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
-          date: str | None = None, report: bool = False, log: Log = print, workers: int = 1) -> BuildSummary:
+          date: str | None = None, report: bool = False, log: Log = print,
+          workers: int = min(2, os.cpu_count() or 1)) -> BuildSummary:
     """Build and validate the graph, then write a release. Raises on bad input; nothing is written then."""
     from .ontology import build_ontology, infer_subclasses
     from .transform import document_graph
-    from .validate import load_shapes, validate_documents
+    from .validate import files_key, load_shapes, validate_documents
     from .release import write_release
 
     progress, started = Progress(), time.perf_counter()
@@ -146,7 +147,8 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
     labels = {t.id: t.label for t in terms.terms.values()}
     graphs = {str(s["document"]["id"]): document_graph(s, root, labels) for s in loaded}
     progress.step("SHACL: validating each document")
-    problems = validate_documents(graphs, load_shapes(shapes), onto, cache_dir=Path(out) / ".cache", workers=workers)
+    problems = validate_documents(graphs, load_shapes(shapes), onto, cache_dir=Path(out) / ".cache",
+                                  workers=workers, context_key=files_key(Path(shapes), Path(ontology)))
     if problems:
         progress.done()
         raise ConformanceError(f"SHACL: {len(problems)} violation(s); the previous release is untouched", problems)

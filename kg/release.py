@@ -7,7 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from rdflib import Dataset, Graph
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
 
 from .vocab import BASE, PREFIXES, graph_iri
 
@@ -28,6 +29,21 @@ def jsonld_context() -> dict:
     return {"@context": ctx}
 
 
+def to_ox(term):
+    """rdflib term -> pyoxigraph term, keeping a literal's lexical form exactly."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
 def write_release(out: Path, ontology: Graph, documents: dict[str, Graph], manifest: dict) -> Path:
     """Write graph.ttl/.trig/.nq/.jsonld, ontology.ttl, context.jsonld and manifest.json into out/release.
 
@@ -38,21 +54,24 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, Graph], manif
     tmp = Path(tempfile.mkdtemp(prefix=".release-", dir=out))
     tmp.chmod(0o755)  # mkdtemp makes it private; a release is meant to be served and read
     try:
-        ds = Dataset()
-        for prefix, ns in PREFIXES.items():
-            ds.bind(prefix, ns)
         merged = Graph()
         for prefix, ns in PREFIXES.items():
             merged.bind(prefix, ns)
+        quads = []
         for name, g in [("ontology", ontology), *documents.items()]:
-            named = ds.graph(graph_iri(name))
+            gname = ox.NamedNode(str(graph_iri(name)))
             for t in g:
-                named.add(t)
                 merged.add(t)
-        (tmp / "ontology.ttl").write_text(BANNER + ontology.serialize(format="turtle"), encoding="utf-8")
-        (tmp / "graph.ttl").write_text(BANNER + merged.serialize(format="turtle"), encoding="utf-8")
-        (tmp / "graph.trig").write_text(BANNER + ds.serialize(format="trig"), encoding="utf-8")
-        (tmp / "graph.nq").write_text(ds.serialize(format="nquads"), encoding="utf-8")
+                quads.append(ox.Quad(*(to_ox(x) for x in t), gname))
+        # pyoxigraph writes Turtle/TriG/N-Quads fast and keeps every literal's lexical form ("74.70")
+        triples = sorted({q.triple for q in quads}, key=str)
+        (tmp / "ontology.ttl").write_bytes(BANNER.encode() + ox.serialize(
+            [ox.Triple(*(to_ox(x) for x in t)) for t in ontology], format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+        (tmp / "graph.ttl").write_bytes(BANNER.encode() + ox.serialize(
+            triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+        (tmp / "graph.trig").write_bytes(BANNER.encode() + ox.serialize(
+            quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
+        (tmp / "graph.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
         context = jsonld_context()
         (tmp / "context.jsonld").write_text(json.dumps(context, indent=1), encoding="utf-8")
         doc = json.loads(merged.serialize(format="json-ld", context=context["@context"]))

@@ -69,21 +69,24 @@ def _validate_serialised(args: tuple[str, str, str]) -> list[Problem]:
 
 
 def validate_documents(graphs: dict[str, Graph], shapes: Graph, ontology: Graph,
-                       cache_dir: Path | None = None, workers: int = 1) -> list[Problem]:
-    """Validate every document graph, skipping those whose graph, shapes and ontology are unchanged."""
-    shapes_nt, ont_nt = shapes.serialize(format="nt"), ontology.serialize(format="nt")
-    cache_file = Path(cache_dir) / "shacl-ok.json" if cache_dir else None
+                       cache_dir: Path | None = None, workers: int = 1, context_key: str = "") -> list[Problem]:
+    """Validate every document graph, skipping those whose graph, shapes and ontology are unchanged.
+
+    `context_key` identifies the shapes and ontology sources (a hash of their files): the merged
+    ontology itself has fresh blank nodes on every build, so it cannot serve as a cache key.
+    """
+    cache_file = Path(cache_dir) / "shacl-ok.json" if cache_dir and context_key else None
     ok: dict[str, str] = json.loads(cache_file.read_text()) if cache_file and cache_file.exists() else {}
     todo: dict[str, tuple[str, str]] = {}
     for name, g in graphs.items():
         data_nt = g.serialize(format="nt")
-        key = hashlib.sha256("\n".join(sorted(data_nt.splitlines())).encode() + shapes_nt.encode()
-                             + ont_nt.encode()).hexdigest()
+        key = hashlib.sha256("\n".join(sorted(data_nt.splitlines())).encode() + context_key.encode()).hexdigest()
         if ok.get(name) != key:
             todo[name] = (key, data_nt)
     problems: list[Problem] = []
     if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        shapes_nt, ont_nt = shapes.serialize(format="nt"), ontology.serialize(format="nt")
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             outcomes = pool.map(_validate_serialised, [(nt, shapes_nt, ont_nt) for _, nt in todo.values()])
             results = dict(zip(todo, outcomes))
     else:
@@ -96,3 +99,12 @@ def validate_documents(graphs: dict[str, Graph], shapes: Graph, ontology: Graph,
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps(ok, indent=1))
     return problems
+
+
+def files_key(*folders: Path) -> str:
+    """A hash of every file under the given folders: what the validation context was built from."""
+    h = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            h.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return h.hexdigest()
