@@ -265,10 +265,15 @@ def claim_label(cl: dict, names: dict[str, str] | None = None) -> str:
     parts = head + [", ".join(words)]
     if cl.get("time_point") is not None:
         parts.append(f"at {cl['time_point']} {cl.get('time_unit', '')}".rstrip())
+    qualifier = f"{cl['value_qualifier']} " if cl.get("value_qualifier") else ""
     if cl.get("value") is not None:
-        parts.append(f"= {cl['value']}")
+        parts.append(f"= {qualifier}{cl['value']}")
     elif cl.get("value_low") is not None or cl.get("value_high") is not None:
-        parts.append(f"= {cl.get('value_low', '')}–{cl.get('value_high', '')}")
+        parts.append(f"= {qualifier}{cl.get('value_low', '')}–{cl.get('value_high', '')}")
+    elif qualifier:
+        parts.append(qualifier.strip())
+    elif cl.get("direction"):
+        parts.append(f"({cl['direction'].replace('_', ' ')})")
     if cl.get("unit"):
         parts.append(str(cl["unit"]))
     if cl.get("arm") or cl.get("subgroup"):
