@@ -274,7 +274,7 @@ def claim_label(cl: dict, names: dict[str, str] | None = None) -> str:
         parts.append(qualifier.strip())
     elif cl.get("direction"):
         parts.append(f"({cl['direction'].replace('_', ' ')})")
-    if cl.get("unit"):
+    if cl.get("unit") and any(cl.get(f) is not None for f in ("value", "value_low", "value_high")):
         parts.append(str(cl["unit"]))
     if cl.get("arm") or cl.get("subgroup"):
         parts.append(f"({cl.get('arm') or cl.get('subgroup')})")
