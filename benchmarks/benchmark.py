@@ -511,6 +511,52 @@ def task_build(sources: str, out: str, workers: int, profile: str | None) -> dic
             "documents": summary.documents, "phases": phases}
 
 
+def task_release(sources: str, out: str) -> dict:
+    """A release without kg build's SHACL and rdflib serializers, for sizes the build cannot finish in time.
+
+    The same loader, ontology and transform as kg build; the per-document graphs go out through
+    rdflib's N-Triples writer (linear) and pyoxigraph writes graph.nq and graph.trig.
+    """
+    import pyoxigraph as ox
+    from kg import __version__
+    from kg.build import load_all
+    from kg.ontology import build_ontology, infer_subclasses
+    from kg.sources import load_terms
+    from kg.transform import document_graph
+    from kg.vocab import graph_iri
+    from rdflib.namespace import RDFS
+
+    phases: dict[str, float] = {}
+    with PeakRSS() as mem:
+        start = t0 = time.perf_counter()
+        loaded = load_all(Path(sources), load_terms(ROOT / "ontology"), None)
+        phases["sources: load + check"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        onto = build_ontology(ROOT / "ontology", "2026-01-01", __version__)
+        for sub, sup in infer_subclasses(onto):
+            onto.add((sub, RDFS.subClassOf, sup))
+        phases["ontology: merge + reasoner"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        graphs = {"ontology": onto}
+        graphs.update({str(s["document"]["id"]): document_graph(s, Path(sources).resolve().parent) for s in loaded})
+        phases["transform: rows -> RDF"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        release = Path(out) / "release"
+        release.mkdir(parents=True, exist_ok=True)
+        with (release / "graph.nq").open("w", encoding="utf-8") as fh:
+            for name, g in graphs.items():
+                suffix = f" <{graph_iri(name)}> .\n"
+                for line in g.serialize(format="nt").splitlines():
+                    if line.strip():
+                        fh.write(line.rstrip()[:-1].rstrip() + suffix)
+        store = ox.Store()
+        store.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+        store.dump(output=str(release / "graph.trig"), format=ox.RdfFormat.TRIG)
+        phases["write graph.nq (rdflib nt) + graph.trig (pyoxigraph)"] = time.perf_counter() - t0
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": mem.mb, "triples": len(store), "phases": phases}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -680,7 +726,18 @@ def measure_size(n: int, work: Path, args, rows: list[dict]) -> None:
     print(f"[{label(n)}] wrote {len(files)} extraction files in {time.perf_counter() - start:.1f} s", flush=True)
 
     release = None
-    for w in args.workers:
+    if n > args.build_max:
+        out = work / f"out-{n}-fast"
+        shutil.rmtree(out, ignore_errors=True)
+        r = child(["release", str(corpus / "sources"), str(out)], timeout=7200)
+        print(f"[{label(n)}] kg build skipped (> --build-max); fast release without SHACL: {r['seconds']:.1f} s, "
+              f"{r['peak_mb']:.0f} MB, {r['triples']:,} triples", flush=True)
+        rows.append(dict(size=n, engine="-", measure="release_fast", name="no SHACL, pyoxigraph writer",
+                         seconds=r["seconds"], peak_mb=r["peak_mb"], triples=r["triples"]))
+        for phase, sec in r["phases"].items():
+            rows.append(dict(size=n, engine="-", measure="build_phase", name=f"fast release: {phase}", seconds=sec))
+        release = out / "release"
+    for w in (args.workers if n <= args.build_max else []):
         out = work / f"out-{n}-w{w}"
         shutil.rmtree(out, ignore_errors=True)
         prof = str(HERE / f"profile-{n}.prof") if (args.profile and w == 1) else None
@@ -694,11 +751,12 @@ def measure_size(n: int, work: Path, args, rows: list[dict]) -> None:
                              seconds=sec))
         release = out / "release"
         last_out, last_w = out, w
-    r = child(["build", str(corpus / "sources"), str(last_out), str(last_w), "-"], timeout=7200)
-    print(f"[{label(n)}] warm rebuild (SHACL cached), workers={last_w}: {r['seconds']:.1f} s, "
-          f"{r['peak_mb']:.0f} MB", flush=True)
-    rows.append(dict(size=n, engine="-", measure="build_warm", name=f"workers={last_w}", seconds=r["seconds"],
-                     peak_mb=r["peak_mb"], triples=r["triples"]))
+    if n <= args.build_max:
+        r = child(["build", str(corpus / "sources"), str(last_out), str(last_w), "-"], timeout=7200)
+        print(f"[{label(n)}] warm rebuild (SHACL cached), workers={last_w}: {r['seconds']:.1f} s, "
+              f"{r['peak_mb']:.0f} MB", flush=True)
+        rows.append(dict(size=n, engine="-", measure="build_warm", name=f"workers={last_w}", seconds=r["seconds"],
+                         peak_mb=r["peak_mb"], triples=r["triples"]))
 
     for engine in args.engines:
         slow = engine == "rdflib" and n >= 100_000
@@ -724,6 +782,7 @@ def measure_size(n: int, work: Path, args, rows: list[dict]) -> None:
         shutil.rmtree(corpus, ignore_errors=True)
         for w in args.workers:
             shutil.rmtree(work / f"out-{n}-w{w}", ignore_errors=True)
+        shutil.rmtree(work / f"out-{n}-fast", ignore_errors=True)
 
 
 def write_csv(rows: list[dict]) -> None:
@@ -767,12 +826,12 @@ def table(rows: list[dict], markdown: bool = False) -> str:
                 cell = r["note"]
             what = f"query {r['name']} [{r['kind']}] median / p95"
         else:
-            order = {"build_cold": 0, "build_warm": 0, "load": 1}[r["measure"]]
+            order = {"build_cold": 0, "build_warm": 0, "release_fast": 0, "load": 1}[r["measure"]]
             key = (order, r["measure"], r["name"] if r["measure"] != "load" else r["engine"])
             cell = "-" if r["seconds"] is None else (f"{fmt_time(r['seconds'])}, {r['peak_mb']:.0f} MB"
                                                       if r.get("peak_mb") else fmt_time(r["seconds"]))
             what = {"build_cold": f"build cold ({r['name']})", "build_warm": f"build warm, SHACL cached ({r['name']})",
-                    "load": "load"}[r["measure"]]
+                    "release_fast": "release without SHACL (kg build skipped)", "load": "load"}[r["measure"]]
         engine = r["engine"] if r["engine"] != "-" else ""
         lines.setdefault(key, {"what": what, "engine": engine})[r["size"]] = cell
     for n in sizes:
@@ -926,6 +985,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", help="claim counts (default 10^3 10^4 10^5)")
     ap.add_argument("--max-size", type=int, default=100_000, help="largest size to run (10^6 only if given)")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="SHACL workers for the cold builds")
+    ap.add_argument("--build-max", type=int, default=10_000,
+                    help="above this size skip kg build (hours at 10^5, see docs/benchmark.md) and write a fast release (no SHACL) for the engines")
     ap.add_argument("--engines", nargs="+", default=ENGINES, choices=ENGINES)
     ap.add_argument("--reps", type=int, default=10, help="timed runs per query (after one warm-up)")
     ap.add_argument("--rdflib-budget", type=float, default=20.0, help="seconds per query on rdflib before stopping repetitions")
@@ -964,6 +1025,8 @@ if __name__ == "__main__":
         if what == "build":
             src, out, workers, prof = sys.argv[3:7]
             print(json.dumps(task_build(src, out, int(workers), None if prof == "-" else prof)))
+        elif what == "release":
+            print(json.dumps(task_release(*sys.argv[3:5])))
         elif what == "engine":
             engine, release, reps, budget, *names = sys.argv[3:]
             task_engine(engine, release, names, int(reps), float(budget))

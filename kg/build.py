@@ -125,7 +125,7 @@ def _cross_checks(loaded: list[dict]) -> None:
 
 def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
           date: str | None = None, report: bool = False, log: Log = print,
-          workers: int = min(2, os.cpu_count() or 1)) -> BuildSummary:
+          workers: int | None = None) -> BuildSummary:
     """Build and validate the graph, then write a release. Raises on bad input; nothing is written then."""
     from .ontology import build_ontology, infer_subclasses
     from .transform import document_graph
@@ -147,6 +147,8 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
     labels = {t.id: t.label for t in terms.terms.values()}
     graphs = {str(s["document"]["id"]): document_graph(s, root, labels) for s in loaded}
     progress.step("SHACL: validating each document")
+    if workers is None:  # processes pay off only when there is a lot to validate
+        workers = min(2, os.cpu_count() or 1) if sum(len(s["claims"]) for s in loaded) > 5000 else 1
     problems = validate_documents(graphs, load_shapes(shapes), onto, cache_dir=Path(out) / ".cache",
                                   workers=workers, context_key=files_key(Path(shapes), Path(ontology)))
     if problems:
