@@ -37,7 +37,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/pip install -q -e '.[bench]'
-	$(PY) benchmarks/benchmark.py
+	$(PY) benchmarks/run.py
 
 ## Debian's Chromium for the browser test (root only; the test skips with a reason otherwise)
 chromium:
