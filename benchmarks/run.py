@@ -16,8 +16,8 @@ fresh subprocess so peak memory (ru_maxrss) is that step's alone:
   median and p95 latency per engine.
 
 Results: benchmarks/results.csv, docs/benchmark.md (table) and docs/benchmark.png (plot).
-rdflib is measured up to --rdflib-max claims (default 10^3): at 10^4 its self-join queries
-already take minutes (disagreements: 118 s at 10^3), and at 10^5 its load alone takes
+rdflib is measured up to --rdflib-max claims (default 10^3) and on RDFLIB_QUERIES only: its
+self-join queries take minutes already at 10^3 claims, and at 10^5 its load alone takes
 ~90 s and 1.8 GB, and a full pass of 34 queries several minutes.
 """
 from __future__ import annotations
@@ -39,6 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CLAIMS_PER_DOC = 1000
+# rdflib runs only these (lookups, thresholds, one aggregation): its self-joins take minutes
+# already at 10^3 claims (surgery_vs_control 37 s, disagreements > 100 s per run).
+RDFLIB_QUERIES = ["flagship", "median_threshold", "claim_provenance", "term_children", "hazard_ratios",
+                  "evidence_matrix", "documents", "study_claims"]
 
 
 # --- synthetic corpus ----------------------------------------------------------------
@@ -118,6 +122,8 @@ elif args["step"] in ("embedded", "rdflib", "remote"):
     out["load_s"] = time.perf_counter() - t0
     lat = {{}}
     for name, q in load_queries().items():
+        if args.get("only") and name not in args["only"]:
+            continue
         params = dict(q.example_params())
         for k, p in q.params.items():
             if p.type == "document": params[k] = "syn00000"
@@ -173,7 +179,11 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--rdflib-max", type=int, default=1000)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.csv")
+    ap.add_argument("--report-only", action="store_true", help="rewrite docs/benchmark.* from the CSV")
     a = ap.parse_args()
+    if a.report_only:
+        report(read(a.out))
+        return
     rows = []
     for n in a.sizes:
         work = Path(tempfile.mkdtemp(prefix=f"bench{n}-"))
@@ -195,6 +205,8 @@ def main() -> None:
                     extra = {"endpoint": base + "/query"}
                     load_s = time.perf_counter() - t
                 try:
+                    if eng == "rdflib":
+                        extra = {"only": RDFLIB_QUERIES}
                     r = step(step=eng, release=str(release), reps=a.reps if eng != "rdflib" else 3, **extra)
                 finally:
                     if proc:
@@ -214,6 +226,17 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
         write(rows, a.out)
     report(rows)
+
+
+def read(path: Path) -> list[dict]:
+    rows = []
+    for r in csv.DictReader(open(path, newline="")):
+        for k in ("claims", "triples"):
+            r[k] = int(r[k])
+        for k in ("load_s", "peak_mb", "median_ms", "p95_ms"):
+            r[k] = float(r[k]) if r[k] else ""
+        rows.append(r)
+    return rows
 
 
 def write(rows: list[dict], out: Path) -> None:

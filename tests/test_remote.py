@@ -98,6 +98,14 @@ def test_same_answer_remote_and_embedded(name, loaded, embedded):
     assert _canonical(remote) == _canonical(local)
 
 
+@pytest.mark.parametrize("name", sorted(load_queries()))
+def test_substitution_binding_gives_the_same_answer(name, embedded):
+    """pyoxigraph's SEP-0007 substitutions= and the VALUES block agree on every query."""
+    params = get_query(name).example_params()
+    subs = EmbeddedStore(embedded.store, binding="substitutions")
+    assert _canonical(run(name, params, engine=subs)) == _canonical(run(name, params, engine=embedded))
+
+
 def test_flagship_modes_and_injection_remote(loaded, embedded):
     for mode in ["restricted", "majority", "favourable_predictor", "any"]:
         a = run("flagship", {"mode": mode}, engine=embedded)
