@@ -73,18 +73,15 @@ def check_iri(iri: str) -> str:
 # --- embedded: pyoxigraph ------------------------------------------------------------
 
 def _to_ox(term: Node):
-    import pyoxigraph as ox
+    """A bound parameter as a pyoxigraph term: IRIs are checked first, so a crafted value cannot
+    break out of its term."""
+    from .release import to_ox
     if isinstance(term, URIRef):
-        return ox.NamedNode(check_iri(str(term)))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise QueryError(f"cannot bind {term!r}")
+        check_iri(str(term))
+    try:
+        return to_ox(term)
+    except TypeError:
+        raise QueryError(f"cannot bind {term!r}") from None
 
 
 def _from_ox(term) -> Node | None:
