@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -60,7 +60,6 @@ class BuildSummary:
     seconds: float = 0.0
     release: Path | None = None
     spans_checked: bool = False
-    problems: list = field(default_factory=list)
 
 
 class Progress:

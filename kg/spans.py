@@ -21,7 +21,6 @@ TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
 FRACTION_WORDS = {"half": Fraction(1, 2), "one-half": Fraction(1, 2), "one-third": Fraction(1, 3),
                   "two-thirds": Fraction(2, 3), "one-quarter": Fraction(1, 4), "one-fourth": Fraction(1, 4),
                   "three-quarters": Fraction(3, 4), "one-fifth": Fraction(1, 5)}
-MULTIPLIER_WORDS = {"fold": None}
 WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from .sources import BASES, DIRECTIONS, UNITS, as_number
@@ -281,4 +281,4 @@ def claim_label(cl: dict, names: dict[str, str] | None = None) -> str:
     return " ".join(p for p in parts if p)
 
 
-__all__ = ["document_graph", "figure", "claim_label", "months_value", "new_graph", "BNode"]
+__all__ = ["document_graph", "figure", "claim_label", "months_value", "new_graph"]
