@@ -78,46 +78,23 @@ class Progress:
             print("\r" + " " * 72 + "\r", end="", file=sys.stderr, flush=True)
 
 
-def load_all(sources: Path, terms, corpus: Path | None) -> list[dict]:
-    """Load every extraction file; collect all files' problems before raising."""
-    loaded, problems = [], []
-    for path in source_files(sources):
-        try:
-            loaded.append(load_source(path, terms))
-        except InputError as err:
-            problems.extend(err.problems)
-    if problems:
-        raise InputError(problems)
-    if not loaded:
-        raise InputError(Problem(str(sources), None, "sources", str(sources), "no extraction files (*.yaml) found"))
-    _cross_checks(loaded)
-    if corpus is not None:
-        spans = [p for s in loaded for p in check_spans(s, corpus)]
-        if spans:
-            raise ConformanceError(f"{len(spans)} span/sha256 problem(s) against the corpus in {corpus}", spans)
-    return loaded
-
-
-def _cross_checks(loaded: list[dict]) -> None:
+def cross_checks(built: list) -> None:
     """Rules that span files: unique document ids and resolvable disagreement links.
 
     A study may carry several DOIs (a trial's protocol and its results paper), so DOIs are not
     required to agree across files.
     """
-    problems, doc_ids, claim_ids = [], {}, set()
-    for s in loaded:
-        d = s["document"]
-        if d["id"] in doc_ids:
-            problems.append(Problem(s["path"], d.lines.get("id"), "document.id", d["id"],
-                                    f"document id already used by {doc_ids[d['id']]}"))
-        doc_ids[d["id"]] = s["path"]
-        claim_ids.update(f"{d['id']}:{c['id']}" for c in s["claims"])
-    for s in loaded:
-        for c in s["claims"]:
-            for ref in c.get("disagrees_with") or []:
-                if ref not in claim_ids:
-                    problems.append(Problem(s["path"], c.lines.get("disagrees_with"), f"claim '{c['id']}'.disagrees_with",
-                                            ref, "no such claim", "write '<document id>:<claim id>' of an existing claim"))
+    problems, doc_ids = [], {}
+    claim_ids = {f"{b.doc_id}:{c}" for b in built for c in b.claim_ids}
+    for b in built:
+        if b.doc_id in doc_ids:
+            problems.append(Problem(b.path, b.doc_id_line, "document.id", b.doc_id,
+                                    f"document id already used by {doc_ids[b.doc_id]}"))
+        doc_ids[b.doc_id] = b.path
+        for claim, line, ref in b.refs:
+            if ref not in claim_ids:
+                problems.append(Problem(b.path, line, f"claim '{claim}'.disagrees_with", ref, "no such claim",
+                                        "write '<document id>:<claim id>' of an existing claim"))
     if problems:
         raise InputError(problems)
 
@@ -125,56 +102,67 @@ def _cross_checks(loaded: list[dict]) -> None:
 def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
           date: str | None = None, report: bool = False, log: Log = print,
           workers: int | None = None) -> BuildSummary:
-    """Build and validate the graph, then write a release. Raises on bad input; nothing is written then."""
+    """Build and validate the graph, then write a release. Raises on bad input; nothing is written then.
+
+    Files whose bytes, ontology, shapes, corpus and code are unchanged since the last build
+    in `out` come from the per-document cache (out/.cache/documents) without any stage re-run.
+    """
+    from .document_build import Context, DocumentCache, build_documents, context_key
     from .ontology import build_ontology, infer_subclasses
-    from .transform import document_graph
-    from .validate import files_key, load_shapes, validate_documents
     from .release import write_release
 
     progress, started = Progress(), time.perf_counter()
     date = date or datetime.date.today().isoformat()
-    progress.step("sources: load and check")  # first: bad input should fail fast
-    terms = load_terms(ontology)
-    loaded = load_all(Path(sources), terms, corpus)
-    progress.step("ontology: template merge")
+    files = source_files(Path(sources))
+    if not files:
+        raise InputError(Problem(str(sources), None, "sources", str(sources), "no extraction files (*.yaml) found"))
+    progress.step("ontology: template merge and reasoner (HermiT)")
     onto = build_ontology(Path(ontology), date, __version__)
-    progress.step("ontology: reasoner (HermiT)")
     for sub, sup in infer_subclasses(onto):
         onto.add((sub, RDFS.subClassOf, sup))
-    progress.step("transform: rows -> RDF")
-    root = Path(sources).resolve().parent
-    labels = {t.id: t.label for t in terms.terms.values()}
-    graphs = {str(s["document"]["id"]): document_graph(s, root, labels) for s in loaded}
-    progress.step("SHACL: validating each document")
-    if workers is None:  # processes pay off only when there is a lot to validate
-        workers = min(2, os.cpu_count() or 1) if sum(len(s["claims"]) for s in loaded) > 5000 else 1
-    problems = validate_documents(graphs, load_shapes(shapes), onto, cache_dir=Path(out) / ".cache",
-                                  workers=workers, context_key=files_key(Path(shapes), Path(ontology)))
-    if problems:
+    progress.step(f"documents: load, spans, transform, SHACL ({len(files)} file(s))")
+    ctx = Context(ontology_dir=str(ontology), shapes_dir=str(shapes), corpus=str(corpus) if corpus else None,
+                  root=str(Path(sources).resolve().parent), ontology_nt=onto.serialize(format="nt"),
+                  key=context_key(Path(ontology), Path(shapes), corpus))
+    if workers is None:  # processes pay off only when there is a lot to build
+        big = sum(p.stat().st_size for p in files) > 2_000_000
+        workers = (os.cpu_count() or 1) if big else 1
+    outcomes = build_documents(files, ctx, DocumentCache(Path(out) / ".cache" / "documents"), workers,
+                               log=lambda m: None)
+    bad_input = [p for o in outcomes for p in o.bad_input]
+    if bad_input:
         progress.done()
-        raise ConformanceError(f"SHACL: {len(problems)} violation(s); the previous release is untouched", problems)
-    studies = {st["id"] for s in loaded for st in s["studies"]}
-    summary = BuildSummary(ok=True, documents=len(loaded), studies=len(studies),
-                           claims=sum(len(s["claims"]) for s in loaded), cases=sum(len(s["cases"]) for s in loaded),
+        raise InputError(bad_input)
+    built = [o.built for o in outcomes if o.built is not None]
+    cross_checks(built)
+    nonconforming = [p for o in outcomes for p in o.nonconforming]
+    if nonconforming:
+        progress.done()
+        raise ConformanceError(f"{len(nonconforming)} problem(s) (spans, sha256 or SHACL); "
+                               "the previous release is untouched", nonconforming)
+    summary = BuildSummary(ok=True, documents=len(built), studies=len({s for b in built for s in b.studies}),
+                           claims=sum(b.claims for b in built), cases=sum(b.cases for b in built),
                            spans_checked=corpus is not None)
     manifest = {"version": __version__, "date": date, "ontology_version_iri": str(version_iri(date)),
-                "documents": {str(s["document"]["id"]): {"corpus_file": str(s["document"]["corpus_file"]),
-                                                          "sha256": str(s["document"]["sha256"]),
-                                                          "claims": len(s["claims"])} for s in loaded},
+                "documents": {b.doc_id: {"corpus_file": b.corpus_file, "sha256": b.sha256, "claims": b.claims}
+                              for b in built},
                 "studies": summary.studies, "claims": summary.claims, "spans_checked": summary.spans_checked}
     progress.step("release: writing files")
-    summary.release = write_release(Path(out), onto, graphs, manifest)
+    summary.release = write_release(Path(out), onto, {b.doc_id: b.nt for b in built}, manifest)
     summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]
     summary.seconds = time.perf_counter() - started
     progress.done()
+    cached = sum(b.cached for b in built)
     log(f"built {summary.release}: {summary.documents} documents, {summary.studies} studies, "
         f"{summary.claims} claims, {summary.cases} patient cases, {summary.triples} triples "
-        f"in {summary.seconds:.1f} s")
+        f"in {summary.seconds:.1f} s ({cached} of {len(built)} document(s) unchanged, from the cache)")
     log("spans and sha256 checked against the corpus" if corpus else
         "spans not checked: no corpus folder (give --corpus DIR)")
     if report and corpus is not None:
         from .audit import audit_document, format_report, AuditReport
         from .spans import read_corpus_text
-        docs = [audit_document(s, read_corpus_text(Path(corpus) / str(s["document"]["corpus_file"]))) for s in loaded]
+        terms = load_terms(ontology)
+        docs = [audit_document(s, read_corpus_text(Path(corpus) / str(s["document"]["corpus_file"])))
+                for s in (load_source(p, terms) for p in files)]
         log(format_report(AuditReport(docs), details=True))
     return summary

@@ -6,9 +6,12 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import RDF
 
 from .vocab import PREFIXES, graph_iri
 
@@ -43,9 +46,60 @@ def to_ox(term):
     raise TypeError(f"not an RDF term: {term!r}")
 
 
-def write_release(out: Path, ontology: Graph, documents: dict[str, Graph], manifest: dict) -> Path:
+def compact(iri: str) -> str:
+    """prefix:local for an IRI under one of our prefixes (the longest namespace wins)."""
+    for prefix, ns in _BY_LENGTH:
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_RDF_TYPE, _XSD_STRING = str(RDF.type), "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _node_id(term) -> str:
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(term.value)
+
+
+def _jsonld_object(term) -> object:
+    if not isinstance(term, ox.Literal):
+        return {"@id": _node_id(term)}
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    if term.datatype.value == _XSD_STRING:
+        return term.value
+    return {"@value": term.value, "@type": compact(term.datatype.value)}   # lexical form kept: "74.70"
+
+
+def jsonld_nodes(triples: Iterable) -> Iterator[str]:
+    """One JSON-LD node object per subject, from triples grouped by subject."""
+    node, subject = None, None
+    for t in triples:
+        if t.subject != subject:
+            if node is not None:
+                yield json.dumps(node, ensure_ascii=False)
+            subject, node = t.subject, {"@id": _node_id(t.subject)}
+        if t.predicate.value == _RDF_TYPE:
+            node.setdefault("@type", []).append(_node_id(t.object))
+        else:
+            node.setdefault(compact(t.predicate.value), []).append(_jsonld_object(t.object))
+    if node is not None:
+        yield json.dumps(node, ensure_ascii=False)
+
+
+def _with_graph(nt: bytes, graph: str) -> bytes:
+    """N-Triples -> N-Quads in one named graph (a text edit: each line ends with ' .')."""
+    suffix = f" <{graph}> .".encode()
+    return b"\n".join(line[:-2] + suffix for line in nt.splitlines() if line) + b"\n"
+
+
+def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict) -> Path:
     """Write graph.ttl/.trig/.nq/.jsonld, ontology.ttl, context.jsonld and manifest.json into out/release.
 
+    `documents` maps each document id to its graph as N-Triples. The files are written by
+    pyoxigraph (streaming, fast at millions of triples, and every literal keeps its lexical
+    form: "74.70" stays "74.70"); triples are sorted, so the same input gives the same bytes.
     A failure before the final rename leaves the previous release untouched.
     """
     out = Path(out)
@@ -53,30 +107,29 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, Graph], manif
     tmp = Path(tempfile.mkdtemp(prefix=".release-", dir=out))
     tmp.chmod(0o755)  # mkdtemp makes it private; a release is meant to be served and read
     try:
-        merged = Graph()
-        for prefix, ns in PREFIXES.items():
-            merged.bind(prefix, ns)
-        quads = []
-        for name, g in [("ontology", ontology), *documents.items()]:
-            gname = ox.NamedNode(str(graph_iri(name)))
-            for t in g:
-                merged.add(t)
-                quads.append(ox.Quad(*(to_ox(x) for x in t), gname))
-        # pyoxigraph writes Turtle/TriG/N-Quads fast and keeps every literal's lexical form ("74.70")
-        triples = sorted({q.triple for q in quads}, key=str)
+        canonical = to_canonical_graph(ontology)  # stable blank-node labels: same input, same bytes
+        onto_nt = ox.serialize((ox.Triple(*(to_ox(x) for x in t)) for t in canonical), format=ox.RdfFormat.N_TRIPLES)
+        graphs = {"ontology": onto_nt, **documents}
+        nquads = b"".join(_with_graph(b"\n".join(sorted(nt.splitlines())), str(graph_iri(name)))
+                          for name, nt in graphs.items())
+        merged = b"\n".join(sorted({line for nt in graphs.values() for line in nt.splitlines() if line})) + b"\n"
+        nt_format = ox.RdfFormat.N_TRIPLES
         (tmp / "ontology.ttl").write_bytes(BANNER.encode() + ox.serialize(
-            [ox.Triple(*(to_ox(x) for x in t)) for t in ontology], format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+            ox.parse(b"\n".join(sorted(onto_nt.splitlines())), format=nt_format),
+            format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
         (tmp / "graph.ttl").write_bytes(BANNER.encode() + ox.serialize(
-            triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+            ox.parse(merged, format=nt_format), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
         (tmp / "graph.trig").write_bytes(BANNER.encode() + ox.serialize(
-            quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
-        (tmp / "graph.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+            ox.parse(nquads, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
+        (tmp / "graph.nq").write_bytes(nquads)
         context = jsonld_context()
         (tmp / "context.jsonld").write_text(json.dumps(context, indent=1), encoding="utf-8")
-        doc = json.loads(merged.serialize(format="json-ld", context=context["@context"]))
-        (tmp / "graph.jsonld").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+        with open(tmp / "graph.jsonld", "w", encoding="utf-8") as f:
+            f.write('{"@context": ' + json.dumps(context["@context"]) + ',\n "@graph": [\n')
+            f.write(",\n".join(jsonld_nodes(ox.parse(merged, format=nt_format))))
+            f.write("\n]}\n")
         manifest = dict(manifest)
-        manifest["triples"] = len(merged)
+        manifest["triples"] = merged.count(b"\n")
         manifest["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         dated = out / "releases" / manifest["date"]

@@ -1,14 +1,12 @@
 """SHACL validation with pySHACL, one document graph at a time, reported against the source file and line.
 
 Validating each document's graph on its own (plus the ontology, for the class hierarchy)
-keeps memory flat, lets unchanged documents be skipped through a cache, and lets several
-documents run in parallel.
+keeps memory flat, lets unchanged documents be skipped (kg/document_build.py caches them),
+and lets several documents run in parallel.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from pyshacl import validate as pyshacl_validate
@@ -26,15 +24,21 @@ def load_shapes(shapes_dir: Path) -> Graph:
     return g
 
 
-def _results(report: Graph, data: Graph) -> list[Problem]:
+def _results(report: Graph, data: Graph, shapes: Graph) -> list[Problem]:
     problems = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
-        if str(focus).startswith(str(BCMKG)):
-            continue  # nested detail of a term check; the claim-level result carries file and line
-        path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
         message = str(report.value(result, SH.resultMessage) or "violates a shape")
+        if str(focus).startswith(str(BCMKG)):
+            # a term that fails its root check: report every subject that uses it
+            for prop in shapes.objects(report.value(result, SH.sourceShape), SH.targetObjectsOf):
+                field = str(prop).rsplit("/", 1)[-1]
+                for subject in data.subjects(prop, focus):
+                    file, line, label = locate_node(data, subject)
+                    problems.append(Problem(file, line, f"{label}.{field}", str(focus), message))
+            continue  # otherwise a nested detail of a term check
+        path = report.value(result, SH.resultPath)
         file, line, label = locate_node(data, focus)
         field = str(path).rsplit("/", 1)[-1].rsplit("#", 1)[-1] if isinstance(path, URIRef) else "node"
         problems.append(Problem(file, line, f"{label}.{field}", None if value is None else str(value), message))
@@ -59,46 +63,7 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph) -> list[Problem]
     """Validate one document graph; the ontology rides along so shapes can walk rdfs:subClassOf."""
     conforms, report, _ = pyshacl_validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
                                            advanced=True, allow_warnings=True)
-    return [] if conforms else _results(report, data)
-
-
-def _validate_serialised(args: tuple[str, str, str]) -> list[Problem]:
-    data_nt, shapes_nt, ont_nt = args
-    parse = lambda text: Graph().parse(data=text, format="nt")  # noqa: E731
-    return validate_graph(parse(data_nt), parse(shapes_nt), parse(ont_nt))
-
-
-def validate_documents(graphs: dict[str, Graph], shapes: Graph, ontology: Graph,
-                       cache_dir: Path | None = None, workers: int = 1, context_key: str = "") -> list[Problem]:
-    """Validate every document graph, skipping those whose graph, shapes and ontology are unchanged.
-
-    `context_key` identifies the shapes and ontology sources (a hash of their files): the merged
-    ontology itself has fresh blank nodes on every build, so it cannot serve as a cache key.
-    """
-    cache_file = Path(cache_dir) / "shacl-ok.json" if cache_dir and context_key else None
-    ok: dict[str, str] = json.loads(cache_file.read_text()) if cache_file and cache_file.exists() else {}
-    todo: dict[str, tuple[str, str]] = {}
-    for name, g in graphs.items():
-        data_nt = g.serialize(format="nt")
-        key = hashlib.sha256("\n".join(sorted(data_nt.splitlines())).encode() + context_key.encode()).hexdigest()
-        if ok.get(name) != key:
-            todo[name] = (key, data_nt)
-    problems: list[Problem] = []
-    if workers > 1 and len(todo) > 1:
-        shapes_nt, ont_nt = shapes.serialize(format="nt"), ontology.serialize(format="nt")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            outcomes = pool.map(_validate_serialised, [(nt, shapes_nt, ont_nt) for _, nt in todo.values()])
-            results = dict(zip(todo, outcomes))
-    else:
-        results = {name: validate_graph(graphs[name], shapes, ontology) for name in todo}
-    for name, found in results.items():
-        problems.extend(found)
-        if not found:
-            ok[name] = todo[name][0]
-    if cache_file:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        cache_file.write_text(json.dumps(ok, indent=1))
-    return problems
+    return [] if conforms else _results(report, data, shapes)
 
 
 def files_key(*folders: Path) -> str:
