@@ -90,9 +90,10 @@ def _worker_state(ctx: Context) -> dict:
 
 
 def graph_nt(g: Graph) -> bytes:
-    """N-Triples through pyoxigraph, which keeps every literal's lexical form ("74.70")."""
+    """Sorted N-Triples through pyoxigraph, which keeps every literal's lexical form ("74.70")."""
     from .release import to_ox
-    return ox.serialize((ox.Triple(*(to_ox(x) for x in t)) for t in g), format=ox.RdfFormat.N_TRIPLES)
+    nt = ox.serialize((ox.Triple(*(to_ox(x) for x in t)) for t in g), format=ox.RdfFormat.N_TRIPLES)
+    return b"".join(sorted(nt.splitlines(keepends=True)))
 
 
 def build_document(path: Path, ctx: Context, key: str) -> Outcome:
