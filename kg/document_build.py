@@ -112,7 +112,8 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         if spans:
             return Outcome(None, nonconforming=spans)
     g = document_graph(source, Path(ctx.root), state["labels"])
-    shacl = validate_graph(g, state["shapes"], state["ontology"])
+    nt = graph_nt(g)
+    shacl = validate_graph(g, state["shapes"], state["ontology"], consume=True)
     if shacl:
         return Outcome(None, nonconforming=shacl)
     doc = source["document"]
@@ -123,7 +124,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         cases=len(source["cases"]), claim_ids=[str(c["id"]) for c in source["claims"]],
         refs=[[str(c["id"]), c.lines.get("disagrees_with"), str(ref)]
               for c in source["claims"] for ref in c.get("disagrees_with") or []],
-        nt=graph_nt(g)))
+        nt=nt))
 
 
 def _build_in_worker(args: tuple[str, Context, str]) -> Outcome:
