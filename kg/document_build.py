@@ -63,8 +63,9 @@ class Outcome:
 def context_key(ontology_dir: Path, shapes_dir: Path, corpus: Path | None) -> str:
     """Hash of the ontology, shapes, corpus and this package's code."""
     from .validate import files_key
-    folders = [Path(ontology_dir), Path(shapes_dir), CODE_DIR] + ([Path(corpus)] if corpus else [])
-    return files_key(*folders) + ("" if corpus else "-no-corpus")
+    folders = [Path(ontology_dir), Path(shapes_dir)] + ([Path(corpus)] if corpus else [])
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(CODE_DIR.glob("*.py")))).hexdigest()
+    return files_key(*folders) + code + ("" if corpus else "-no-corpus")
 
 
 def document_key(path: Path, ctx: Context) -> str:

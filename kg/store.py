@@ -2,7 +2,7 @@
 
 Every engine answers `select(sparql, bindings)` with a `Result` of rdflib terms, so the
 same `.rq` file gives comparable answers on a laptop (pyoxigraph, loaded from the
-release's `graph.trig`, default graph = union of the named graphs) and on any SPARQL 1.1
+release's `graph.nq`, default graph = union of the named graphs) and on any SPARQL 1.1
 endpoint (SPARQLWrapper). Parameters always arrive as typed RDF terms, never as text:
 
 - a `VALUES` block of terms serialised by rdflib, placed as the first element of the
@@ -115,12 +115,13 @@ class EmbeddedStore:
     @classmethod
     def from_release(cls, release: Path) -> "EmbeddedStore":
         import pyoxigraph as ox
-        trig = Path(release) / "graph.trig"
-        if not trig.is_file():
-            raise KGError(f"no release at {release}: {trig.name} missing (run `kg build` first)")
+        nquads = Path(release) / "graph.nq"
+        if not nquads.is_file():
+            raise KGError(f"no release at {release}: {nquads.name} missing (run `kg build` first)")
         start = time.perf_counter()
         self = cls()
-        self.store.bulk_load(path=str(trig), format=ox.RdfFormat.TRIG)
+        # load() over N-Quads measured 8.0 s at 3 M triples, bulk_load() over TriG 9.8 s
+        self.store.load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
         self.load_seconds = time.perf_counter() - start
         return self
 
@@ -283,8 +284,8 @@ def open_store(release: Path | None = None, endpoint: str | None = None) -> Engi
         return RemoteStore(endpoint)
     from .query import default_release
     release = Path(release or default_release()).resolve()
-    trig = release / "graph.trig"
-    key = (str(release), trig.stat().st_mtime_ns if trig.exists() else 0)
+    nquads = release / "graph.nq"
+    key = (str(release), nquads.stat().st_mtime_ns if nquads.exists() else 0)
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = EmbeddedStore.from_release(release)
