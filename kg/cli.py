@@ -31,13 +31,15 @@ def add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=ROOT / "build")
     p.add_argument("--report", action="store_true", help="also print the completeness report")
     p.add_argument("--date", default=None, help="release date YYYY-MM-DD (default today)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes for the per-document stages (default: one per core when the sources exceed 2 MB)")
 
 
 def cmd_build(a: argparse.Namespace) -> int:
     from .build import build
     summary = build(sources=a.sources, ontology=a.ontology, shapes=a.shapes,
                     corpus=a.corpus or default_corpus(), out=a.out, date=a.date,
-                    report=a.report, log=print)
+                    report=a.report, log=print, workers=a.jobs)
     return 0 if summary.ok else 1
 
 
