@@ -132,3 +132,35 @@ def test_load_is_idempotent_and_update_protocol_works(server, release, loaded):
                           "--protocol", "update", "--release", str(release)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert loaded.select(count).rows[0]["n"] == before
+
+
+# Queries a user runs one at a time against a large graph: their OPTIONALs must be looked up
+# row by row (ForLoopLeftJoin), never hash-joined over a whole property (LeftJoin(HashBuild...)),
+# which costs hundreds of milliseconds at 10^5 claims (docs/cookbook.md, docs/benchmark.md).
+ROW_BY_ROW = ["claim_provenance", "number_source", "study_claims", "table_claims", "document_claims",
+              "trial_by_registry_id", "registered_trials", "find_term", "term_children", "term_parents",
+              "term_synonyms", "term_mappings", "median_threshold", "proportion_threshold",
+              "selection_criteria", "prognostic_factors", "hazard_ratios", "evidence_matrix", "median_ranges"]
+
+
+@pytest.fixture(scope="module")
+def plan_store(release, tmp_path_factory) -> Path:
+    location = tmp_path_factory.mktemp("oxigraph-plans")
+    out = subprocess.run([_oxigraph(), "load", "--location", str(location), "--file", str(release / "graph.nq")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return location
+
+
+@pytest.mark.parametrize("name", ROW_BY_ROW)
+def test_lookups_are_planned_row_by_row(name, plan_store, tmp_path):
+    from kg.query import bind
+    from kg.store import with_values
+    q = get_query(name)
+    query_file = tmp_path / f"{name}.rq"
+    query_file.write_text(with_values(q.text, bind(q, q.example_params())), encoding="utf-8")
+    out = subprocess.run([_oxigraph(), "query", "--location", str(plan_store), "--query-file", str(query_file),
+                          "--union-default-graph", "--explain", "--results-format", "csv"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "LeftJoin(HashBuild" not in out.stderr, f"{name}: an OPTIONAL is hash-joined over the whole graph"
