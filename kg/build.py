@@ -127,8 +127,7 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
     if workers is None:  # processes pay off only when there is a lot to build
         big = sum(p.stat().st_size for p in files) > 2_000_000
         workers = (os.cpu_count() or 1) if big else 1
-    outcomes = build_documents(files, ctx, DocumentCache(Path(out) / ".cache" / "documents"), workers,
-                               log=lambda m: None)
+    outcomes = build_documents(files, ctx, DocumentCache(Path(out) / ".cache" / "documents"), workers)
     bad_input = [p for o in outcomes for p in o.bad_input]
     if bad_input:
         progress.done()

@@ -12,7 +12,6 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -31,7 +30,7 @@ class Context:
     corpus: str | None
     root: str                 # sources' parent: claims record their file relative to it
     ontology_nt: str          # the merged ontology with inferred subclasses, for SHACL
-    key: str                  # hash of everything above: part of each document's cache key
+    key: str                  # hash of the ontology, shapes, corpus and code: part of each cache key
 
 
 @dataclass
@@ -162,8 +161,7 @@ class DocumentCache:
             tmp.replace(self.folder / f"{stem}{suffix}")
 
 
-def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, workers: int,
-                    log: Callable[[str], None] = lambda _: None) -> list[Outcome]:
+def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, workers: int) -> list[Outcome]:
     """Every file's outcome, in file order; cached files are not rebuilt."""
     keys = {str(p): document_key(p, ctx) for p in files}
     outcomes: dict[str, Outcome] = {}
@@ -174,7 +172,6 @@ def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, worke
             outcomes[str(p)] = Outcome(hit)
         else:
             todo.append(p)
-    log(f"{len(files) - len(todo)} of {len(files)} file(s) unchanged (cached); building {len(todo)}")
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             done = pool.map(_build_in_worker, [(str(p), ctx, keys[str(p)]) for p in todo])
