@@ -132,6 +132,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
 # --- query layer ------------------------------------------------------------------------
 
 def _engine_args(p: argparse.ArgumentParser) -> None:
+    """Where a query runs and how its answer is printed: shared by query, sparql and find."""
+    p.add_argument("--format", "-f", choices=["table", "csv", "json", "md"], default="table")
     p.add_argument("--endpoint", default=None, help="SPARQL 1.1 query endpoint URL (default: embedded engine)")
     p.add_argument("--release", type=Path, default=None, help="release folder (default build/release)")
 
@@ -141,7 +143,6 @@ def add_query(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true", help="list the named queries")
     p.add_argument("--docs", action="store_true", help="write the query documentation (Markdown)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--format", "-f", choices=["table", "csv", "json", "md"], default="table")
     p.add_argument("--output", "-o", type=Path, default=None)
     _engine_args(p)
 
@@ -159,7 +160,6 @@ def cmd_query(a: argparse.Namespace) -> int:
 
 def add_sparql(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="file holding a SELECT query, or - for stdin")
-    p.add_argument("--format", "-f", choices=["table", "csv", "json", "md"], default="table")
     _engine_args(p)
 
 
@@ -172,7 +172,6 @@ def cmd_sparql(a: argparse.Namespace) -> int:
 
 def add_find(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", help="label, synonym, abbreviation or id (or part of one)")
-    p.add_argument("--format", "-f", choices=["table", "csv", "json", "md"], default="table")
     _engine_args(p)
 
 
