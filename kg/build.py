@@ -14,7 +14,7 @@ from rdflib.namespace import RDFS
 
 from . import __version__
 from .errors import ConformanceError, InputError, Problem
-from .vocab import version_iri
+from .rdf import version_iri
 from .sources import load_source, load_terms
 from .spans import check_spans
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .errors import KGError, QueryError
-from .vocab import BCMKG, OA
+from .rdf import BCMKG, OA
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"

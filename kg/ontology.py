@@ -28,7 +28,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from .errors import ConformanceError, InputError, Problem
-from .vocab import BASE, BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, ONTOLOGY_IRI, Term, version_iri
+from .rdf import BASE, BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, ONTOLOGY_IRI, XREF_PREFIXES, version_iri
+from .vocab import Term
 
 TEMPLATE_COLUMNS = ["id", "label", "parents", "definition", "synonyms", "abbreviations",
                     "xrefs", "components", "equivalent", "deprecated", "replaced_by", "comment"]
@@ -37,13 +38,6 @@ TEMPLATE_COLUMNS = ["id", "label", "parents", "definition", "synonyms", "abbrevi
 #: has no subkinds, and the data side uses it as a plain value (`bcmkg:unit bcmkg:Percent`).
 INDIVIDUAL_ROOTS = {"Unit"}
 
-#: Prefixes a template xref may use, with the IRI each CURIE expands to.
-XREF_PREFIXES = {
-    "NCIT": "http://purl.obolibrary.org/obo/NCIT_", "UBERON": "http://purl.obolibrary.org/obo/UBERON_",
-    "MONDO": "http://purl.obolibrary.org/obo/MONDO_", "OBI": "http://purl.obolibrary.org/obo/OBI_",
-    "STATO": "http://purl.obolibrary.org/obo/STATO_", "MAXO": "http://purl.obolibrary.org/obo/MAXO_",
-    "EFO": "http://www.ebi.ac.uk/efo/EFO_", "SCTID": "http://snomed.info/id/", "LOINC": "https://loinc.org/",
-}
 XREF_PREDICATES = {"skos:exactMatch": SKOS.exactMatch, "skos:closeMatch": SKOS.closeMatch,
                    "skos:broadMatch": SKOS.broadMatch, "skos:narrowMatch": SKOS.narrowMatch,
                    "skos:relatedMatch": SKOS.relatedMatch}

@@ -31,7 +31,8 @@ from rdflib.term import Node
 
 from .errors import QueryError
 from .store import Engine, Result, check_iri, open_store, result_to_json
-from .vocab import BCD, BCMKG, PREFIXES, TermIndex
+from .rdf import BCD, BCMKG, PREFIXES
+from .vocab import TermIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"

@@ -54,7 +54,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .errors import KGError, QueryError
-from .vocab import BASE, IAO_DEFINITION, IAO_REPLACED_BY, PREFIXES
+from .rdf import BASE, IAO_DEFINITION, IAO_REPLACED_BY, PREFIXES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -9,7 +9,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from .sources import BASES, DIRECTIONS, UNITS, as_number
-from .vocab import BCD, BCMKG, BIBO, OA, PREFIXES, case_iri, claim_iri, document_iri, study_iri
+from .rdf import BCD, BCMKG, BIBO, OA, PREFIXES, case_iri, claim_iri, document_iri, study_iri
 
 CLAIM_CLASS = {"outcome": "OutcomeClaim", "prognostic_factor": "PrognosticFactorClaim",
                "selection_criterion": "SelectionCriterionClaim", "characteristic": "CharacteristicClaim",

@@ -14,7 +14,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from .errors import Problem
-from .vocab import BCMKG
+from .rdf import BCMKG
 
 
 def load_shapes(shapes_dir: Path) -> Graph:

@@ -1,61 +1,14 @@
-"""Namespaces, IRIs and term lookup: the one place that knows how we mint identifiers."""
+"""Vocabulary terms as plain data, and the index that resolves what a curator wrote to a term id."""
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
 
-from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import URIRef
 
-IRI = str
-CURIE = str
+from .rdf import BCMKG
 
-BASE = "https://w3id.org/bcmkg/"
-BCMKG = Namespace(BASE + "vocab/")
-BCD = Namespace(BASE + "id/")
-GRAPH = Namespace(BASE + "graph/")
-ONTOLOGY_IRI = URIRef(BASE + "ontology")
-OA = Namespace("http://www.w3.org/ns/oa#")
-BIBO = Namespace("http://purl.org/ontology/bibo/")
-OBO = Namespace("http://purl.obolibrary.org/obo/")
-IAO_REPLACED_BY = OBO["IAO_0100001"]
-IAO_DEFINITION = OBO["IAO_0000115"]
-
-PREFIXES = {
-    "bcmkg": str(BCMKG), "bcd": str(BCD), "prov": str(PROV), "oa": str(OA),
-    "dcterms": str(DCTERMS), "bibo": str(BIBO), "skos": str(SKOS), "xsd": str(XSD),
-    "rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL), "obo": str(OBO),
-}
-
-__all__ = [
-    "BASE", "BCMKG", "BCD", "GRAPH", "ONTOLOGY_IRI", "OA", "BIBO", "OBO", "PREFIXES",
-    "IAO_REPLACED_BY", "IAO_DEFINITION", "Term", "TermIndex", "version_iri",
-    "document_iri", "study_iri", "claim_iri", "case_iri", "graph_iri",
-]
-
-
-def version_iri(date: str) -> URIRef:
-    return URIRef(f"{BASE}releases/{date}/ontology")
-
-
-def document_iri(doc_id: str) -> URIRef:
-    return BCD[f"document/{doc_id}"]
-
-
-def study_iri(study_id: str) -> URIRef:
-    return BCD[f"study/{study_id}"]
-
-
-def claim_iri(doc_id: str, claim_id: str) -> URIRef:
-    return BCD[f"claim/{doc_id}/{claim_id}"]
-
-
-def case_iri(doc_id: str, case_id: str) -> URIRef:
-    return BCD[f"case/{doc_id}/{case_id}"]
-
-
-def graph_iri(name: str) -> URIRef:
-    return GRAPH[name]
+__all__ = ["Term", "TermIndex"]
 
 
 @dataclass

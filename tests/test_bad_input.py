@@ -128,7 +128,7 @@ def test_shacl_violation_names_file_and_line(tmp_path):
     from kg.sources import load_source, load_terms
     from kg.transform import document_graph
     from kg.validate import load_shapes, validate_graph
-    from kg.vocab import BCMKG
+    from kg.rdf import BCMKG
     from kg.ontology import build_ontology
     path = tmp_path / "000_greco2026.yaml"
     path.write_text(VALID)

@@ -18,7 +18,8 @@ from kg.ontology import (
     ABBREVIATION, COMPONENT_MODALITY, build_ontology, check, infer_subclasses, mapping_rows,
     read_template, terms_from_rows, write_docs, write_mappings,
 )
-from kg.vocab import BCMKG, IAO_DEFINITION, ONTOLOGY_IRI, TermIndex, version_iri
+from kg.rdf import BCMKG, IAO_DEFINITION, ONTOLOGY_IRI, version_iri
+from kg.vocab import TermIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
