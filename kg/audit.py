@@ -97,7 +97,9 @@ def audit_document(source: dict, text: str) -> DocumentAudit:
 
 def audit(sources_dir: Path, corpus: Path, only: str | None = None, terms: TermIndex | None = None) -> AuditReport:
     """Audit every extraction file in `sources_dir` against its corpus document."""
-    terms = terms or load_terms(Path(__file__).resolve().parent.parent / "ontology")
+    if terms is None:
+        from .paths import project_dir
+        terms = load_terms(project_dir("ontology"))
     docs = []
     for path in sorted(Path(sources_dir).glob("*.yaml")):
         source = load_source(path, terms)

@@ -12,23 +12,36 @@ from pathlib import Path
 
 from .errors import KGError
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 
 
-def default_corpus() -> Path | None:
-    return DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else None
+def _corpus(a: argparse.Namespace) -> Path | None:
+    """The corpus to check spans against: --corpus, KG_CORPUS or ../shared/corpus; none with --no-corpus."""
+    from .paths import corpus_dir
+    if getattr(a, "no_corpus", False):
+        return None
+    return corpus_dir(a.corpus)
+
+
+def _project(name: str) -> Path:
+    from .paths import project_dir
+    return project_dir(name)
 
 
 # --- build pipeline -------------------------------------------------------------------
 
+def _corpus_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--corpus", type=Path, default=None,
+                     help="corpus folder for span and sha256 checks (default KG_CORPUS, else ../shared/corpus when present)")
+    src.add_argument("--no-corpus", action="store_true", help="skip the span and sha256 checks against the corpus")
+
+
 def add_build(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sources", type=Path, default=ROOT / "sources")
-    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
-    p.add_argument("--shapes", type=Path, default=ROOT / "shapes")
-    p.add_argument("--corpus", type=Path, default=None,
-                   help="corpus folder for span and sha256 checks (default ../shared/corpus when present)")
-    p.add_argument("--out", type=Path, default=ROOT / "build")
+    p.add_argument("--sources", type=Path, default=None, help="extraction files (default: the project's sources/)")
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+    p.add_argument("--shapes", type=Path, default=None, help="SHACL shapes (default: the project's shapes/)")
+    _corpus_args(p)
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: the project's build/)")
     p.add_argument("--report", action="store_true", help="also print the completeness report")
     p.add_argument("--date", default=None, help="release date YYYY-MM-DD (default today)")
     p.add_argument("--jobs", type=int, default=None,
@@ -37,21 +50,21 @@ def add_build(p: argparse.ArgumentParser) -> None:
 
 def cmd_build(a: argparse.Namespace) -> int:
     from .build import build
-    summary = build(sources=a.sources, ontology=a.ontology, shapes=a.shapes,
-                    corpus=a.corpus or default_corpus(), out=a.out, date=a.date,
+    summary = build(sources=a.sources or _project("sources"), ontology=a.ontology or _project("ontology"),
+                    shapes=a.shapes or _project("shapes"), corpus=_corpus(a), out=a.out or _project("build"), date=a.date,
                     report=a.report, log=print, workers=a.jobs)
     return 0 if summary.ok else 1
 
 
 def add_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", type=Path, nargs="+", help="extraction files to check")
-    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
-    p.add_argument("--corpus", type=Path, default=None)
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+    _corpus_args(p)
 
 
 def cmd_check(a: argparse.Namespace) -> int:
     from .build import check_sources
-    check_sources(a.files, ontology=a.ontology, corpus=a.corpus or default_corpus(), log=print)
+    check_sources(a.files, ontology=a.ontology or _project("ontology"), corpus=_corpus(a), log=print)
     return 0
 
 
@@ -59,12 +72,12 @@ def add_locate(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="corpus file (name or path)")
     p.add_argument("snippet", help="exact text to find")
     p.add_argument("--all", action="store_true", help="print every occurrence")
-    p.add_argument("--corpus", type=Path, default=None)
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default KG_CORPUS or ../shared/corpus)")
 
 
 def cmd_locate(a: argparse.Namespace) -> int:
     from .spans import locate
-    hits = locate(a.file, a.snippet, corpus=a.corpus or default_corpus())
+    hits = locate(a.file, a.snippet, corpus=_corpus(a))
     if not hits:
         print(f"not found in {a.file}: {a.snippet!r}", file=sys.stderr)
         return 2
@@ -74,19 +87,21 @@ def cmd_locate(a: argparse.Namespace) -> int:
 
 
 def add_audit(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sources", type=Path, default=ROOT / "sources")
-    p.add_argument("--corpus", type=Path, default=None)
+    p.add_argument("--sources", type=Path, default=None, help="extraction files (default: the project's sources/)")
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default KG_CORPUS or ../shared/corpus)")
     p.add_argument("--doc", help="only this document id")
     p.add_argument("--quiet", action="store_true", help="counts only")
 
 
 def cmd_audit(a: argparse.Namespace) -> int:
     from .audit import audit, format_report
-    corpus = a.corpus or default_corpus()
-    if corpus is None:
-        print("no corpus folder: give --corpus DIR", file=sys.stderr)
-        return 2
-    report = audit(a.sources, corpus, only=a.doc)
+    from .paths import corpus_dir
+    from .sources import load_terms
+    corpus = corpus_dir(a.corpus, required=True)
+    assert corpus is not None
+    report = audit(a.sources or _project("sources"), corpus, only=a.doc,
+                   terms=load_terms(a.ontology or _project("ontology")))
     print(format_report(report, details=not a.quiet))
     return 0 if report.total_unexplained == 0 else 1
 
@@ -94,13 +109,14 @@ def cmd_audit(a: argparse.Namespace) -> int:
 def add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=["claims"])
     p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.add_argument("--release", type=Path, default=ROOT / "build" / "release")
+    p.add_argument("--release", type=Path, default=None, help="release folder (default KG_RELEASE or build/release)")
     p.add_argument("--output", "-o", type=Path, default=None)
 
 
 def cmd_export(a: argparse.Namespace) -> int:
     from .export import export_claims
-    text = export_claims(a.release, fmt=a.format)
+    from .paths import release_dir
+    text = export_claims(release_dir(a.release), fmt=a.format)
     if a.output:
         a.output.write_text(text, encoding="utf-8")
     else:
@@ -123,7 +139,8 @@ def add_serve(p: argparse.ArgumentParser) -> None:
 
 def cmd_serve(a: argparse.Namespace) -> int:
     from .serve import ServeConfig, serve
-    release = None if a.endpoint else (a.release or ROOT / "build" / "release")
+    from .paths import release_dir
+    release = None if a.endpoint else release_dir(a.release)
     serve(ServeConfig(release=release, endpoint=a.endpoint, query_timeout=a.query_timeout, max_results=a.max_results,
                       allow_service=a.allow_service, cors=a.cors, workers=a.workers), host=a.host, port=a.port)
     return 0
@@ -185,12 +202,13 @@ def add_load(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True,
                    help="Graph Store Protocol URL (e.g. http://localhost:7878/store) or, with --protocol update, an update URL")
     p.add_argument("--protocol", choices=["gsp", "update"], default="gsp")
-    p.add_argument("--release", type=Path, default=ROOT / "build" / "release")
+    p.add_argument("--release", type=Path, default=None, help="release folder (default KG_RELEASE or build/release)")
 
 
 def cmd_load(a: argparse.Namespace) -> int:
     from .store import load_endpoint
-    n = load_endpoint(a.release, a.endpoint, protocol=a.protocol, log=print)
+    from .paths import release_dir
+    n = load_endpoint(release_dir(a.release), a.endpoint, protocol=a.protocol, log=print)
     print(f"loaded {n} named graphs into {a.endpoint}")
     return 0
 
@@ -201,14 +219,16 @@ def add_ontology(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["check", "mappings", "build"],
                    help="check: QC report (exit 1 on errors); mappings: regenerate mappings.sssom.tsv; "
                         "build: write the merged ontology as Turtle")
-    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
     p.add_argument("--no-reasoner", action="store_true", help="check: skip the HermiT run")
-    p.add_argument("--out", type=Path, default=ROOT / "build" / "ontology.ttl", help="build: output file")
+    p.add_argument("--out", type=Path, default=None, help="build: output file (default build/ontology.ttl)")
     p.add_argument("--date", default=None, help="build: release date YYYY-MM-DD (default today)")
 
 
 def cmd_ontology(a: argparse.Namespace) -> int:
     from . import ontology
+    a.ontology = a.ontology or _project("ontology")
+    a.out = a.out or _project("build") / "ontology.ttl"
     if a.action == "check":
         findings = ontology.check(a.ontology, reasoner=not a.no_reasoner)
         print(ontology.format_findings(findings))
@@ -221,13 +241,13 @@ def cmd_ontology(a: argparse.Namespace) -> int:
 
 
 def add_docs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ontology", type=Path, default=ROOT / "ontology")
-    p.add_argument("--out", type=Path, default=ROOT / "docs" / "terms")
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default docs/terms)")
 
 
 def cmd_docs(a: argparse.Namespace) -> int:
     from .ontology import write_docs
-    for path in write_docs(a.ontology, a.out):
+    for path in write_docs(a.ontology or _project("ontology"), a.out or _project("docs") / "terms"):
         print(f"wrote {path}")
     return 0
 
