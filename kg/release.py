@@ -98,6 +98,19 @@ def write_jsonld(merged_nt: bytes, path: Path) -> None:
         f.write("\n]}\n")
 
 
+STORE_DIR = "store"
+
+
+def write_store(nquads: Path, folder: Path) -> None:
+    """The on-disk Oxigraph store beside the files, so `kg query` opens it read-only instead of
+    re-parsing the release on every call. Not listed in the manifest: it is derived from graph.nq."""
+    store = ox.Store(str(folder))
+    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    store.optimize()
+    store.flush()
+    del store
+
+
 def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict) -> Path:
     """Write graph.ttl/.trig/.nq/.jsonld, ontology.ttl, context.jsonld and manifest.json into out/release.
 
@@ -138,6 +151,7 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manif
         manifest["triples"] = merged.count(b"\n")
         manifest["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        write_store(tmp / "graph.nq", tmp / STORE_DIR)
         dated = out / "releases" / manifest["date"]
         dated.mkdir(parents=True, exist_ok=True)
         shutil.copy2(tmp / "ontology.ttl", dated / "ontology.ttl")
