@@ -108,3 +108,103 @@ def format_triples(triples: Iterable[ox.Triple], fmt: str = "turtle") -> str:
     if fmt in ("nt", "ntriples", "n-triples"):
         return ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
     return ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
+
+
+# --- HTTP: content negotiation and response bodies (kg serve) ----------------------------
+# The server's tables live here beside the writers they choose between, so that what a
+# format key means (media type, writer) is defined once.
+
+#: Media types a resource (or a CONSTRUCT/DESCRIBE answer) is offered in, in tie-break order.
+RDF_TYPES: dict[str, str] = {
+    "text/html": "html", "text/turtle": "ttl", "application/ld+json": "jsonld",
+    "application/n-triples": "nt", "application/rdf+xml": "rdfxml",
+}
+#: Media types a SELECT or ASK answer is offered in; the first is the default.
+RESULT_TYPES: dict[str, str] = {
+    "application/sparql-results+json": "json", "application/json": "json",
+    "application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
+    "text/csv": "csv", "text/tab-separated-values": "tsv", "text/html": "html",
+}
+#: `?format=` values (and document-URL extensions) -> format key.
+FORMAT_ALIASES: dict[str, str] = {
+    "ttl": "ttl", "turtle": "ttl", "jsonld": "jsonld", "json-ld": "jsonld", "nt": "nt",
+    "ntriples": "nt", "n-triples": "nt", "rdf": "rdfxml", "rdfxml": "rdfxml", "owl": "rdfxml",
+    "html": "html", "json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv", "srj": "json",
+}
+#: Format key -> the Content-Type a response carries.
+MEDIA: dict[str, str] = {
+    "html": "text/html; charset=utf-8", "ttl": "text/turtle; charset=utf-8",
+    "jsonld": "application/ld+json", "nt": "application/n-triples",
+    "rdfxml": "application/rdf+xml", "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml", "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+}
+#: Format key -> the extension of the format-specific document URL (`/vocab/X.ttl`).
+EXTENSION: dict[str, str] = {"html": "html", "ttl": "ttl", "jsonld": "jsonld", "nt": "nt", "rdfxml": "rdf"}
+#: RDF format keys pyoxigraph writes (JSON-LD is compacted with the release's context instead).
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+
+def negotiate(accept: str | None, offers: dict[str, str], fmt: str | None = None) -> str | None:
+    """Pick a format key: `?format=` wins, then the highest-q Accept entry, ties in offer order.
+
+    >>> negotiate("text/turtle;q=0.9, application/ld+json", RDF_TYPES)
+    'jsonld'
+    """
+    if fmt:
+        key = FORMAT_ALIASES.get(fmt.lower())
+        return key if key in offers.values() else None
+    if not accept or not accept.strip():
+        return next(iter(offers.values()))
+    best: tuple[float, int, int, str] | None = None
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for p in params:
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        wildcard = media == "*/*" or media.endswith("/*")
+        for rank, (offer, key) in enumerate(offers.items()):
+            if media == offer or media == "*/*" or (media.endswith("/*") and offer.startswith(media[:-1])):
+                cand = (q, 0 if wildcard else 1, -rank, key)
+                if best is None or cand[:3] > best[:3]:
+                    best = cand
+    return best[3] if best else None
+
+
+def rdf_bytes(triples: Iterable[ox.Triple], key: str, context: dict | None = None) -> bytes:
+    """Turtle / N-Triples / RDF-XML by pyoxigraph; JSON-LD compacted with the release's @context.
+
+    JSON-LD goes through rdflib because pyoxigraph writes expanded JSON-LD only, and the
+    published documents are compacted with `context.jsonld` (the context inlined).
+    """
+    if key in RDF_FORMATS:
+        prefixes = None if key == "nt" else PREFIXES
+        return ox.serialize(list(triples), format=RDF_FORMATS[key], prefixes=prefixes)
+    if key != "jsonld":
+        raise QueryError(f"unknown RDF format {key!r}; allowed: {', '.join([*RDF_FORMATS, 'jsonld'])}")
+    import rdflib
+    g = rdflib.Graph()
+    g.parse(data=ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")
+    ctx = (context or {}).get("@context", context) or dict(PREFIXES)
+    return g.serialize(format="json-ld", context=ctx, auto_compact=True, indent=2).encode()
+
+
+def answer_bytes(answer: ox.QuerySolutions | ox.QueryBoolean, key: str) -> bytes:
+    """A live SELECT or ASK answer in a SPARQL 1.1 results format, written by pyoxigraph."""
+    try:
+        target = RESULTS_FORMATS[key]
+    except KeyError:
+        raise QueryError(f"unknown results format {key!r}; allowed: {', '.join(RESULTS_FORMATS)}") from None
+    return answer.serialize(format=target)
+
+
+__all__ += ["RDF_TYPES", "RESULT_TYPES", "FORMAT_ALIASES", "MEDIA", "EXTENSION", "RDF_FORMATS",
+            "negotiate", "rdf_bytes", "answer_bytes"]
