@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .model import Source
 from .sources import load_source, load_terms
 from .spans import read_corpus_text
-from .vocab import TermIndex
+from .ontology.terms import TermIndex
 
 NUM = r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?"
 PATTERNS = [
@@ -77,11 +78,10 @@ def candidates(text: str) -> list[tuple[int, int, str]]:
     return sorted(found.values())
 
 
-def audit_document(source: dict, text: str) -> DocumentAudit:
-    covered = [tuple(c["span"]) for c in source["claims"]] + [tuple(c["span"]) for c in source["cases"]]
-    excluded = [tuple(e["span"]) for e in source["exclusions"]]
-    doc = source["document"]
-    result = DocumentAudit(doc=str(doc["id"]), corpus_file=str(doc["corpus_file"]))
+def audit_document(source: Source, text: str) -> DocumentAudit:
+    covered = [c.span for c in source.claims] + [c.span for c in source.cases]
+    excluded = [e.span for e in source.exclusions]
+    result = DocumentAudit(doc=source.document.id, corpus_file=source.document.corpus_file)
     for s, e, kind in candidates(text):
         result.candidates += 1
         if any(a <= s and e <= b for a, b in covered):
@@ -103,9 +103,9 @@ def audit(sources_dir: Path, corpus: Path, only: str | None = None, terms: TermI
     docs = []
     for path in sorted(Path(sources_dir).glob("*.yaml")):
         source = load_source(path, terms)
-        if only and source["document"]["id"] != only:
+        if only and source.document.id != only:
             continue
-        text = read_corpus_text(Path(corpus) / str(source["document"]["corpus_file"]))
+        text = read_corpus_text(Path(corpus) / source.document.corpus_file)
         docs.append(audit_document(source, text))
     return AuditReport(docs)
 

@@ -15,6 +15,7 @@ from rdflib.namespace import RDFS
 from . import __version__
 from .errors import ConformanceError, InputError, Problem
 from .rdf import version_iri
+from .model import Source
 from .sources import load_source, load_terms
 from .spans import check_spans
 
@@ -25,7 +26,7 @@ def source_files(sources_dir: Path) -> list[Path]:
     return sorted(Path(sources_dir).glob("*.yaml"))
 
 
-def check_sources(files: list[Path], ontology: Path, corpus: Path | None, log: Log = print) -> list[dict]:
+def check_sources(files: list[Path], ontology: Path, corpus: Path | None, log: Log = print) -> list[Source]:
     """Load and check extraction files (schema, terms, spans); raise on the first file with problems."""
     terms = load_terms(ontology)
     loaded, bad_input, bad_spans = [], [], []
@@ -38,8 +39,8 @@ def check_sources(files: list[Path], ontology: Path, corpus: Path | None, log: L
         if corpus is not None:
             bad_spans.extend(check_spans(source, corpus))
         loaded.append(source)
-        log(f"{path}: {len(source['studies'])} studies, {len(source['claims'])} claims, "
-            f"{len(source['cases'])} cases, {len(source['exclusions'])} exclusions")
+        log(f"{path}: {len(source.studies)} studies, {len(source.claims)} claims, "
+            f"{len(source.cases)} cases, {len(source.exclusions)} exclusions")
     if bad_input:
         raise InputError(bad_input + bad_spans)
     if bad_spans:
@@ -108,7 +109,7 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
     in `out` come from the per-document cache (out/.cache/documents) without any stage re-run.
     """
     from .document_build import Context, DocumentCache, build_documents, context_key
-    from .ontology import build_ontology, infer_subclasses
+    from .ontology.build import build_ontology, infer_subclasses
     from .release import write_release
 
     progress, started = Progress(), time.perf_counter()
@@ -161,7 +162,7 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
         from .audit import audit_document, format_report, AuditReport
         from .spans import read_corpus_text
         terms = load_terms(ontology)
-        docs = [audit_document(s, read_corpus_text(Path(corpus) / str(s["document"]["corpus_file"])))
+        docs = [audit_document(s, read_corpus_text(Path(corpus) / s.document.corpus_file))
                 for s in (load_source(p, terms) for p in files)]
         log(format_report(AuditReport(docs), details=True))
     return summary

@@ -63,7 +63,7 @@ def context_key(ontology_dir: Path, shapes_dir: Path, corpus: Path | None) -> st
     """Hash of the ontology, shapes, corpus and this package's code."""
     from .validate import files_key
     folders = [Path(ontology_dir), Path(shapes_dir)] + ([Path(corpus)] if corpus else [])
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(CODE_DIR.glob("*.py")))).hexdigest()
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(CODE_DIR.rglob("*.py")))).hexdigest()
     return files_key(*folders) + code + ("" if corpus else "-no-corpus")
 
 
@@ -116,14 +116,14 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
     shacl = validate_graph(g, state["shapes"], state["ontology"], consume=True)
     if shacl:
         return Outcome(None, nonconforming=shacl)
-    doc = source["document"]
+    doc = source.document
     return Outcome(DocumentBuild(
-        path=str(path), key=key, doc_id=str(doc["id"]), doc_id_line=doc.lines.get("id"),
-        corpus_file=str(doc["corpus_file"]), sha256=str(doc["sha256"]),
-        studies=[str(st["id"]) for st in source["studies"]], claims=len(source["claims"]),
-        cases=len(source["cases"]), claim_ids=[str(c["id"]) for c in source["claims"]],
-        refs=[[str(c["id"]), c.lines.get("disagrees_with"), str(ref)]
-              for c in source["claims"] for ref in c.get("disagrees_with") or []],
+        path=str(path), key=key, doc_id=doc.id, doc_id_line=doc.lines.get("id"),
+        corpus_file=doc.corpus_file, sha256=doc.sha256,
+        studies=[st.id for st in source.studies], claims=len(source.claims),
+        cases=len(source.cases), claim_ids=[c.id for c in source.claims],
+        refs=[[c.id, c.lines.get("disagrees_with"), str(ref)]
+              for c in source.claims for ref in c.values.get("disagrees_with") or []],  # type: ignore[attr-defined]
         nt=nt))
 
 

@@ -1,8 +1,9 @@
-"""Read and check extraction files: YAML in, plain validated dicts out.
+"""Read and check extraction files: YAML in, typed kg.model objects out.
 
 Every problem is reported with file, line, field, value and what would be valid, and all
 problems of a file are collected before raising, so a curator fixes them in one pass.
-Numbers are read as Decimal so that "74.70" keeps its trailing zero.
+Numbers are read as Decimal so that "74.70" keeps its trailing zero. Which fields a claim
+may have, their roots, allowed words and ranges come from the claim model (kg/model.py).
 """
 from __future__ import annotations
 
@@ -10,71 +11,29 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from . import model
 from .errors import InputError, Problem
-from .ontology import read_template, terms_from_rows
-from .vocab import TermIndex
+from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, Case, Claim, Document, Exclusion, Source, Study
+from .ontology.terms import TermIndex, load_terms  # noqa: F401  (load_terms is re-exported)
 
 FORMAT = "bcmkg-extraction/1"
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CLAIM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
-DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-REGISTRY_ID = re.compile(r"^(NCT\d{8}|ChiCTR\d+|UMIN\d+|jRCT\w+|ISRCTN\d+|EudraCT[\w-]+)$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+CLAIM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`]+")
+REGISTRY_ID = re.compile(r"(NCT\d{8}|ChiCTR\d+|UMIN\d+|jRCT\w+|ISRCTN\d+|EudraCT[\w-]+)")
+LARGEST_N = 10**9      # no study has more patients; anything larger is a typo
 
-KINDS = ["outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"]
-UNITS = {"percent": "Percent", "month": "Month", "year": "Year", "day": "Day", "week": "Week",
-         "patients": "Patients", "lesions": "Lesions", "studies": "Studies", "ratio": "Ratio", "mm": "Millimetre",
-         "cm": "Centimetre", "Gy": "Gray"}
-TIME_UNITS = {"year", "month", "week", "day"}
-BASES = {"restricted": "SubtypeBasisRestricted", "majority": "SubtypeBasisMajority",
-         "favourable_predictor": "SubtypeBasisFavourablePredictor", "unspecified": "SubtypeBasisUnspecified"}
-DIRECTIONS = {"favourable": "Favourable", "unfavourable": "Unfavourable",
-              "no_association": "NoAssociation", "mixed": "Mixed"}
-QUALIFIERS = ["approximately", "up to", "over", "less than", "at most", "at least", "not reached", "more than"]
-P_QUALIFIERS = ["=", "<", ">", "<=", ">="]
-CONFIDENCE = ["high", "medium", "low"]
-
-COMMON = {"id", "kind", "study", "cites", "locator", "span", "confidence", "note", "interpretation",
-          "disagrees_with"}
-CONTEXT = {"site", "modality", "comparator", "arm", "subgroup", "subtype", "subtype_basis", "case", "n", "n_unit"}
-FIGURE = {"statistic", "value", "value_low", "value_high", "value_qualifier", "value_as_written", "unit",
-          "time_point", "time_unit", "ci", "ci_level", "p_value", "p_qualifier", "min", "max", "sd"}
-OUTCOME = COMMON | CONTEXT | FIGURE | {"endpoint", "biomarker", "progression_site", "proportion", "direction"}
-ALLOWED = {
-    "outcome": OUTCOME,
-    "prognostic_factor": OUTCOME | {"factor", "factor_level", "direction"},
-    "selection_criterion": COMMON | {"site", "criterion", "requirement", "value", "value_low", "value_high",
-                                     "value_qualifier", "unit", "subtype", "value_as_written"},
-    "characteristic": COMMON | CONTEXT | FIGURE | {"characteristic", "proportion", "biomarker", "endpoint"},
-    "emerging_technology": COMMON | {"technology", "application", "impact", "site", "subtype", "biomarker"},
-}
-REQUIRED = {
-    "outcome": ["endpoint"],
-    "prognostic_factor": ["factor", "endpoint", "direction"],
-    "selection_criterion": ["site", "criterion", "requirement"],
-    "characteristic": ["characteristic", "statistic", "unit"],
-    "emerging_technology": ["technology", "application"],
-}
-TERM_FIELDS = {  # field -> root term the value must fall under
-    "site": "MetastaticBreastCancer", "modality": "Modality", "comparator": "Modality",
-    "subtype": "BreastCancerSubtype", "endpoint": "Endpoint", "statistic": "StatisticType",
-    "biomarker": "Biomarker", "factor": "PrognosticFactor", "criterion": "SelectionCriterion",
-    "technology": "EmergingTechnology", "progression_site": None,
-}
 DOCUMENT_FIELDS = {"id", "corpus_file", "sha256", "title", "authors", "year", "venue", "doi", "design",
                    "language", "note"}
 STUDY_FIELDS = {"id", "label", "first_author", "year", "design", "n", "n_qualifier", "country", "period",
                 "registry_ids", "trial_name", "doi", "reference", "arms", "is_document", "note", "title"}
 CASE_FIELDS = {"id", "study", "patient", "stage", "recurrence_site", "recurrence_site_detail", "operation",
                "progression_site", "progressed", "locator", "span", "note"}
-
-
-def load_terms(ontology_dir: Path) -> TermIndex:
-    """The vocabulary curators may use, straight from the ontology template."""
-    return TermIndex(terms_from_rows(read_template(Path(ontology_dir))))
 
 
 class Node(dict):
@@ -101,8 +60,13 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
     return out
 
 
-def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
+def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | str:
+    text = str(loader.construct_scalar(node))
+    try:
+        number = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        return text                        # .nan, .inf: reported as "not a number" by the checks
+    return number if number.is_finite() else text
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
@@ -124,8 +88,14 @@ def parse_yaml(path: Path) -> Node:
             hint = f"{err.context} began on line {began}; {hint}"
         raise InputError(Problem(str(path), line, "yaml", shown, f"malformed YAML: {err.problem or err.context}",
                                  hint)) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(Problem(str(path), None, "file", str(path), f"cannot read: {err}")) from None
+    except UnicodeDecodeError as err:
+        raw = Path(path).read_bytes()
+        line = raw[:err.start].count(b"\n") + 1
+        raise InputError(Problem(str(path), line, "file", raw[err.start:err.start + 1].hex(),
+                                 "not UTF-8 text: this byte cannot start a character",
+                                 "save the file as UTF-8")) from None
+    except OSError as err:
+        raise InputError(Problem(str(path), None, "file", str(path), f"cannot read: {err.strerror or err}")) from None
     if not isinstance(data, Node):
         raise InputError(Problem(str(path), 1, "file", type(data).__name__,
                                  "an extraction file must be a mapping", "see docs/extraction-format.md"))
@@ -140,53 +110,86 @@ def as_number(value: object) -> Decimal | Fraction | None:
         return Decimal(value)
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d+/\d+", value.strip()):
+    if isinstance(value, str) and re.fullmatch(r"\d+/[1-9]\d*", value.strip()):
         return Fraction(value.strip())
     if isinstance(value, str):
         try:
-            return Decimal(value.strip())
+            number = Decimal(value.strip())
         except InvalidOperation:
             return None
+        return number if number.is_finite() else None
     return None
+
+
+
+
+def shown(value: object) -> str:
+    """A value as the curator wrote it, for messages: 0.71, [0.60, 0.71], "text"."""
+    if isinstance(value, (Decimal, int, Fraction)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return repr(value)
 
 
 class _Checker:
     """Collects problems for one file."""
 
     def __init__(self, path: Path, terms: TermIndex):
-        self.path, self.terms, self.problems = str(path), terms, []
+        self.path, self.terms = str(path), terms
+        self.problems: list[Problem] = []
 
-    def bad(self, node: Node, field: str, value: object, message: str, hint: str = "") -> None:
+    def bad(self, node: Any, field: str, value: object, message: str, hint: str = "") -> None:
         line = node.lines.get(field.split(".")[-1], node.line) if isinstance(node, Node) else None
         self.problems.append(Problem(self.path, line, field, value, message, hint))
+
+    def mapping(self, parent: Node, node: object, where: str, what: str) -> bool:
+        if isinstance(node, Node):
+            return True
+        message = f"{what} is empty" if node is None else f"{what} must be a set of 'key: value' lines"
+        self.bad(parent, where, node, message, "see docs/extraction-format.md")
+        return False
 
     def unknown_fields(self, node: Node, allowed: set[str], where: str) -> None:
         for key in node:
             if key not in allowed:
-                self.bad(node, f"{where}.{key}", node[key], "unknown field",
-                         "allowed: " + ", ".join(sorted(allowed)))
+                self.bad(node, f"{where}.{key}", node[key], "unknown field", "allowed: " + ", ".join(sorted(allowed)))
 
     def need(self, node: Node, fields: list[str], where: str) -> None:
         for f in fields:
             if node.get(f) in (None, "", []):
                 self.bad(node, f"{where}.{f}", node.get(f), "required field is missing")
 
+    def text(self, node: Node, field: str, where: str) -> str | None:
+        value = node.get(field)
+        if value is None or value == "":
+            return None
+        if isinstance(value, (Node, list)):
+            self.bad(node, f"{where}.{field}", value, "must be a single value, not a list or a mapping")
+            return None
+        return str(value)
+
     def term(self, node: Node, field: str, where: str, root: str | None) -> str | None:
         value = node.get(field)
         if value is None:
             return None
-        try:
-            return self.terms.resolve(str(value), root)
-        except LookupError as err:
-            self.bad(node, f"{where}.{field}", value, str(err))
-            return None
+        roots: list[str | None] = list(root.split("|")) if root else [None]
+        errors: list[str] = []
+        for r in roots:
+            try:
+                return self.terms.resolve(str(value), r)
+            except LookupError as err:
+                errors.append(str(err))
+        self.bad(node, f"{where}.{field}", value, errors[0])
+        return None
 
-    def number(self, node: Node, field: str, where: str, lo=None, hi=None, integer=False):
+    def number(self, node: Node, field: str, where: str, lo: Decimal | int | None = None,
+               hi: Decimal | int | None = None, integer: bool = False) -> Decimal | Fraction | None:
         value = node.get(field)
         if value is None:
             return None
         num = as_number(value)
-        if num is None or (integer and not isinstance(value, int)):
+        if num is None or (integer and (not isinstance(value, int) or isinstance(value, bool))):
             self.bad(node, f"{where}.{field}", value, "not a number" if not integer else "not a whole number",
                      "write digits as printed, e.g. 74.70" if not integer else "write a whole number, e.g. 17")
             return None
@@ -194,230 +197,276 @@ class _Checker:
             self.bad(node, f"{where}.{field}", value, f"out of range [{lo}, {hi if hi is not None else '∞'}]")
         return num
 
-    def choice(self, node: Node, field: str, where: str, allowed) -> None:
+    def choice(self, node: Node, field: str, where: str, allowed: list[str] | tuple[str, ...]) -> str | None:
         value = node.get(field)
         if value is not None and value not in allowed:
             self.bad(node, f"{where}.{field}", value, "not an allowed value", "allowed: " + ", ".join(allowed))
+            return None
+        return None if value is None else str(value)
 
-    def span(self, node: Node, where: str) -> None:
+    def span(self, node: Node, where: str) -> tuple[int, int]:
         s = node.get("span")
         if not (isinstance(s, list) and len(s) == 2 and all(isinstance(x, int) and not isinstance(x, bool)
                                                              for x in s)):
             self.bad(node, f"{where}.span", s, "span must be [start, end] in characters", "e.g. span: [1200, 1260]")
-        elif not 0 <= s[0] < s[1]:
+            return (0, 0)
+        if not 0 <= s[0] < s[1]:
             self.bad(node, f"{where}.span", s, "span start must be >= 0 and before its end")
+        return (int(s[0]), int(s[1]))
+
+    def slug(self, node: Node, where: str, pattern: re.Pattern[str], hint: str) -> str:
+        value = node.get("id")
+        if value is not None and not pattern.fullmatch(str(value)):
+            self.bad(node, f"{where}.id", value, "not a valid id", hint)
+        return str(value) if value is not None else ""
+
+    def terms_of(self, node: Node, field: str, root: str, where: str) -> list[str]:
+        found = []
+        for value in _as_list(node.get(field)):
+            try:
+                found.append(self.terms.resolve(str(value), root))
+            except LookupError as err:
+                self.bad(node, f"{where}.{field}", value, str(err))
+        return found
 
 
-def load_source(path: Path, terms: TermIndex) -> dict:
-    """Load and check one extraction file. Returns plain dicts; raises InputError listing every problem."""
-    data = parse_yaml(path)
-    c = _Checker(path, terms)
-    c.unknown_fields(data, {"format", "document", "studies", "cases", "claims", "exclusions"}, "file")
-    if data.get("format") != FORMAT:
-        c.bad(data, "format", data.get("format"), "unknown format", f"expected {FORMAT}")
-    doc = data.get("document")
-    if not isinstance(doc, Node):
-        c.bad(data, "document", doc, "missing document block")
-        raise InputError(c.problems)
-    _check_document(c, doc)
-    studies = {}
-    for i, st in enumerate(data.get("studies") or []):
-        where = f"studies[{i}]"
-        if not isinstance(st, Node):
-            c.bad(data, where, st, "each study must be a mapping")
-            continue
-        _check_study(c, st, where)
-        if st.get("id") in studies:
-            c.bad(st, f"{where}.id", st.get("id"), "duplicate study id in this file")
-        studies[st.get("id")] = st
-    cases = {}
-    for i, case in enumerate(data.get("cases") or []):
-        where = f"cases[{i}]"
-        c.unknown_fields(case, CASE_FIELDS, where)
-        c.need(case, ["id", "study", "patient", "recurrence_site", "operation", "progressed", "locator", "span"], where)
-        c.span(case, where)
-        if case.get("study") not in studies:
-            c.bad(case, f"{where}.study", case.get("study"), "study not defined in this file",
-                  "define it under studies: first")
-        case["recurrence_site_term"] = _site(c, case, "recurrence_site", where)
-        case["progression_site_term"] = _site(c, case, "progression_site", where)
-        case["operation_term"] = c.term(case, "operation", where, "Modality")
-        if case.get("id") in cases:
-            c.bad(case, f"{where}.id", case.get("id"), "duplicate case id")
-        cases[case.get("id")] = case
-    claims, seen = [], {}
-    for i, claim in enumerate(data.get("claims") or []):
-        where = f"claims[{i}]"
-        if not isinstance(claim, Node):
-            c.bad(data, where, claim, "each claim must be a mapping")
-            continue
-        cid = claim.get("id")
-        if cid in seen:
-            c.bad(claim, f"{where}.id", cid, f"duplicate claim id (first used at line {seen[cid]})",
-                  "claim ids must be unique within a file")
-        else:
-            seen[cid] = claim.line
-        _check_claim(c, claim, where, studies, cases)
-        claims.append(claim)
-    exclusions = []
-    for i, ex in enumerate(data.get("exclusions") or []):
-        where = f"exclusions[{i}]"
-        c.unknown_fields(ex, {"span", "reason"}, where)
-        c.need(ex, ["span", "reason"], where)
-        c.span(ex, where)
-        exclusions.append(ex)
-    if c.problems:
-        raise InputError(c.problems)
-    return {"path": str(path), "document": doc, "studies": list(studies.values()), "cases": list(cases.values()),
-            "claims": claims, "exclusions": exclusions}
-
-
-def _site(c: _Checker, node: Node, field: str, where: str) -> str | None:
-    value = node.get(field)
-    if value is None:
-        return None
-    for root in ("MetastaticBreastCancer", "AnatomicalSite"):
-        try:
-            return c.terms.resolve(str(value), root)
-        except LookupError:
-            pass
-    return c.term(node, field, where, "MetastaticBreastCancer")
-
-
-def _check_document(c: _Checker, doc: Node) -> None:
-    c.unknown_fields(doc, DOCUMENT_FIELDS, "document")
-    c.need(doc, ["id", "corpus_file", "sha256", "title", "authors", "year", "venue", "design"], "document")
-    if doc.get("id") and not SLUG.match(str(doc["id"])):
-        c.bad(doc, "document.id", doc["id"], "not a slug", "lowercase letters, digits and '-'")
-    if doc.get("sha256") and not SHA256.match(str(doc["sha256"])):
-        c.bad(doc, "document.sha256", doc["sha256"], "not a sha256", "64 lowercase hex digits")
-    if doc.get("doi") and not DOI.match(str(doc["doi"])):
-        c.bad(doc, "document.doi", doc["doi"], "not a bare DOI", "e.g. 10.3389/fonc.2022.910544")
-    doc["design_terms"] = [t for t in (_term_value(c, doc, "design", d, "StudyDesign", "document")
-                                       for d in _as_list(doc.get("design"))) if t]
-
-
-def _check_study(c: _Checker, st: Node, where: str) -> None:
-    c.unknown_fields(st, STUDY_FIELDS, where)
-    c.need(st, ["id", "label", "design"], where)
-    if st.get("id") and not SLUG.match(str(st["id"])):
-        c.bad(st, f"{where}.id", st["id"], "not a slug", "lowercase letters, digits and '-', e.g. vogl2023")
-    c.number(st, "n", where, lo=1, integer=True)
-    c.number(st, "year", where, lo=1900, hi=2100, integer=True)
-    c.choice(st, "n_qualifier", where, ["approximately", "over", "at least", "up to"])
-    if st.get("doi") and not DOI.match(str(st["doi"])):
-        c.bad(st, f"{where}.doi", st["doi"], "not a bare DOI", "e.g. 10.1080/02656736.2023.2200582")
-    for rid in _as_list(st.get("registry_ids")):
-        if not REGISTRY_ID.match(str(rid)):
-            c.bad(st, f"{where}.registry_ids", rid, "not a registry id", "e.g. NCT02364557, ChiCTR2100041979")
-    st["design_terms"] = [t for t in (_term_value(c, st, "design", d, "StudyDesign", where)
-                                      for d in _as_list(st.get("design"))) if t]
-    arms = {}
-    for j, arm in enumerate(st.get("arms") or []):
-        aw = f"{where}.arms[{j}]"
-        c.unknown_fields(arm, {"id", "label", "modality", "n", "note"}, aw)
-        c.need(arm, ["id", "label"], aw)
-        c.number(arm, "n", aw, lo=1, integer=True)
-        arm["modality_term"] = c.term(arm, "modality", aw, "Modality")
-        arms[arm.get("id")] = arm
-    st["arm_ids"] = arms
-
-
-def _term_value(c: _Checker, node: Node, field: str, value: object, root: str, where: str) -> str | None:
-    try:
-        return c.terms.resolve(str(value), root)
-    except LookupError as err:
-        c.bad(node, f"{where}.{field}", value, str(err))
-        return None
-
-
-def _as_list(value: object) -> list:
+def _as_list(value: object) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
 
 
-def _check_claim(c: _Checker, cl: Node, where: str, studies: dict, cases: dict) -> None:
+def load_source(path: Path, terms: TermIndex) -> Source:
+    """Load and check one extraction file; raise InputError listing every problem."""
+    data = parse_yaml(path)
+    c = _Checker(path, terms)
+    c.unknown_fields(data, {"format", "document", "studies", "cases", "claims", "exclusions"}, "file")
+    if data.get("format") != FORMAT:
+        c.bad(data, "format", data.get("format"), "unknown format", f"expected {FORMAT}")
+    doc_node = data.get("document")
+    if not isinstance(doc_node, Node):
+        c.bad(data, "document", doc_node, "missing document block", "see docs/extraction-format.md")
+        raise InputError(c.problems)
+    document = _document(c, doc_node)
+    studies: dict[str, Study] = {}
+    for i, node in enumerate(_as_list(data.get("studies"))):
+        where = f"studies[{i}]"
+        if not c.mapping(data, node, where, "a study"):
+            continue
+        study = _study(c, node, where)
+        if study.id in studies:
+            c.bad(node, f"{where}.id", study.id, "duplicate study id in this file")
+        studies[study.id] = study
+    cases: dict[str, Case] = {}
+    for i, node in enumerate(_as_list(data.get("cases"))):
+        where = f"cases[{i}]"
+        if not c.mapping(data, node, where, "a case"):
+            continue
+        case = _case(c, node, where, studies)
+        if case.id in cases:
+            c.bad(node, f"{where}.id", case.id, "duplicate case id")
+        cases[case.id] = case
+    claims: list[Claim] = []
+    seen: dict[str, int] = {}
+    for i, node in enumerate(_as_list(data.get("claims"))):
+        where = f"claims[{i}]"
+        if not c.mapping(data, node, where, "a claim"):
+            continue
+        cid = node.get("id")
+        if cid in seen:
+            c.bad(node, f"{where}.id", cid, f"duplicate claim id (first used at line {seen[str(cid)]})",
+                  "claim ids must be unique within a file")
+        elif cid is not None:
+            seen[str(cid)] = node.line
+        claim = _claim(c, node, where, studies, cases)
+        if claim is not None:
+            claims.append(claim)
+    exclusions = []
+    for i, node in enumerate(_as_list(data.get("exclusions"))):
+        where = f"exclusions[{i}]"
+        if not c.mapping(data, node, where, "an exclusion"):
+            continue
+        c.unknown_fields(node, {"span", "reason"}, where)
+        c.need(node, ["span", "reason"], where)
+        exclusions.append(Exclusion(c.span(node, where), str(node.get("reason")), node.line, dict(node.lines)))
+    if c.problems:
+        raise InputError(c.problems)
+    return Source(str(path), document, list(studies.values()), list(cases.values()), claims, exclusions)
+
+
+def _document(c: _Checker, doc: Node) -> Document:
+    c.unknown_fields(doc, DOCUMENT_FIELDS, "document")
+    c.need(doc, ["id", "corpus_file", "sha256", "title", "authors", "year", "venue", "design"], "document")
+    doc_id = c.slug(doc, "document", SLUG, "lowercase letters, digits and '-'")
+    if doc.get("sha256") and not SHA256.fullmatch(str(doc["sha256"])):
+        c.bad(doc, "document.sha256", doc["sha256"], "not a sha256", "64 lowercase hex digits")
+    if doc.get("doi") and not DOI.fullmatch(str(doc["doi"])):
+        c.bad(doc, "document.doi", doc["doi"], "not a bare DOI", "e.g. 10.3389/fonc.2022.910544")
+    c.number(doc, "year", "document", lo=1900, hi=2100, integer=True)
+    return Document(id=doc_id, corpus_file=str(doc.get("corpus_file")), sha256=str(doc.get("sha256")),
+                    title=str(doc.get("title")), authors=[str(a) for a in _as_list(doc.get("authors"))],
+                    year=doc.get("year") if isinstance(doc.get("year"), int) else 0, venue=str(doc.get("venue")),
+                    designs=c.terms_of(doc, "design", "StudyDesign", "document"), doi=c.text(doc, "doi", "document"),
+                    language=c.text(doc, "language", "document"), note=c.text(doc, "note", "document"),
+                    line=doc.line, lines=dict(doc.lines))
+
+
+def _study(c: _Checker, st: Node, where: str) -> Study:
+    c.unknown_fields(st, STUDY_FIELDS, where)
+    c.need(st, ["id", "label", "design"], where)
+    study_id = c.slug(st, where, SLUG, "lowercase letters, digits and '-', e.g. vogl2023")
+    c.number(st, "n", where, lo=1, hi=LARGEST_N, integer=True)
+    c.number(st, "year", where, lo=1900, hi=2100, integer=True)
+    n_qualifier = c.choice(st, "n_qualifier", where, ["approximately", "over", "at least", "up to"])
+    if st.get("doi") and not DOI.fullmatch(str(st["doi"])):
+        c.bad(st, f"{where}.doi", st["doi"], "not a bare DOI", "e.g. 10.1080/02656736.2023.2200582")
+    registry_ids = [str(r) for r in _as_list(st.get("registry_ids"))]
+    for rid in registry_ids:
+        if not REGISTRY_ID.fullmatch(rid):
+            c.bad(st, f"{where}.registry_ids", rid, "not a registry id", "e.g. NCT02364557, ChiCTR2100041979")
+    arms = []
+    for j, arm in enumerate(_as_list(st.get("arms"))):
+        aw = f"{where}.arms[{j}]"
+        if not c.mapping(st, arm, aw, "an arm"):
+            continue
+        c.unknown_fields(arm, {"id", "label", "modality", "n", "note"}, aw)
+        c.need(arm, ["id", "label"], aw)
+        c.number(arm, "n", aw, lo=1, hi=LARGEST_N, integer=True)
+        arms.append(Arm(str(arm.get("id")), str(arm.get("label")), c.term(arm, "modality", aw, "Modality"),
+                        arm.get("n") if isinstance(arm.get("n"), int) else None, c.text(arm, "note", aw)))
+    def whole(key: str) -> int | None:
+        value = st.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return Study(id=study_id, label=str(st.get("label")), designs=c.terms_of(st, "design", "StudyDesign", where),
+                 first_author=c.text(st, "first_author", where), year=whole("year"), n=whole("n"),
+                 n_qualifier=n_qualifier, country=c.text(st, "country", where), period=c.text(st, "period", where),
+                 registry_ids=registry_ids, trial_name=c.text(st, "trial_name", where),
+                 doi=c.text(st, "doi", where), reference=c.text(st, "reference", where),
+                 title=c.text(st, "title", where), arms=arms, is_document=bool(st.get("is_document")),
+                 note=c.text(st, "note", where), line=st.line)
+
+
+def _case(c: _Checker, case: Node, where: str, studies: dict[str, Study]) -> Case:
+    c.unknown_fields(case, CASE_FIELDS, where)
+    c.need(case, ["id", "study", "patient", "recurrence_site", "operation", "progressed", "locator", "span"], where)
+    span = c.span(case, where)
+    if case.get("study") not in studies:
+        c.bad(case, f"{where}.study", case.get("study"), "study not defined in this file",
+              "define it under studies: first")
+    c.number(case, "patient", where, lo=1, integer=True)
+    site_root = BY_KEY["site"].root
+    return Case(id=str(case.get("id")), study=str(case.get("study")),
+                patient=case.get("patient") if isinstance(case.get("patient"), int) else 0,
+                recurrence_site=c.term(case, "recurrence_site", where, site_root) or "",
+                operation=c.term(case, "operation", where, "Modality") or "",
+                progressed=bool(case.get("progressed")), locator=str(case.get("locator")), span=span,
+                stage=c.text(case, "stage", where), recurrence_site_detail=c.text(case, "recurrence_site_detail", where),
+                progression_site=c.term(case, "progression_site", where, site_root),
+                note=c.text(case, "note", where), line=case.line, lines=dict(case.lines))
+
+
+def _claim(c: _Checker, cl: Node, where: str, studies: dict[str, Study], cases: dict[str, Case]) -> Claim | None:
     kind = cl.get("kind")
-    if kind not in KINDS:
-        c.bad(cl, f"{where}.kind", kind, "unknown claim kind", "allowed: " + ", ".join(KINDS))
-        return
-    c.unknown_fields(cl, ALLOWED[kind], where)
+    if kind not in CLAIM_KINDS:
+        c.bad(cl, f"{where}.kind", kind, "unknown claim kind", "allowed: " + ", ".join(CLAIM_KINDS))
+        return None
+    c.unknown_fields(cl, model.fields_for(kind), where)
     c.need(cl, ["id", "study", "locator", "span"] + REQUIRED[kind], where)
-    if cl.get("id") is not None and not CLAIM_ID.match(str(cl["id"])):
-        c.bad(cl, f"{where}.id", cl["id"], "not a valid claim id", "letters, digits, '.', '_' and '-'")
-    c.span(cl, where)
-    for ref_field in ["study"] + [f"cites[{k}]" for k in range(len(_as_list(cl.get("cites"))))]:
-        ref = cl.get("study") if ref_field == "study" else _as_list(cl.get("cites"))[int(ref_field[6:-1])]
-        if ref not in studies:
-            c.bad(cl, f"{where}.{ref_field.split('[')[0]}", ref, "cites a study this file does not define",
-                  "add it under studies: (known here: " + ", ".join(sorted(map(str, studies))) + ")")
+    claim_id = c.slug(cl, where, CLAIM_ID, "letters, digits, '.', '_' and '-'")
+    span = c.span(cl, where)
+    known = ", ".join(sorted(map(str, studies)))
+    if cl.get("study") not in studies:
+        c.bad(cl, f"{where}.study", cl.get("study"), "cites a study this file does not define",
+              f"add it under studies: (known here: {known})")
+    for cited in _as_list(cl.get("cites")):
+        if cited not in studies:
+            c.bad(cl, f"{where}.cites", cited, "cites a study this file does not define",
+                  f"add it under studies: (known here: {known})")
     if cl.get("case") is not None and cl["case"] not in cases:
         c.bad(cl, f"{where}.case", cl["case"], "case not defined in this file")
+    values: dict[str, object] = {}
+    for f in model.FIELDS:
+        if f.key not in cl or f.kind == "special":
+            continue
+        if f.kind == "term":
+            values[f.key] = c.term(cl, f.key, where, f.root)
+        elif f.kind in ("enum", "choice"):
+            values[f.key] = c.choice(cl, f.key, where, list(f.values))
+        elif f.kind == "text":
+            values[f.key] = c.text(cl, f.key, where)
+        elif f.kind == "integer":
+            c.number(cl, f.key, where, lo=f.low, hi=f.high if f.high is not None else LARGEST_N, integer=True)
+            values[f.key] = cl[f.key]
+        elif f.kind == "figure":
+            hi = f.high
+            if f.key in ("value", "value_low", "value_high") and cl.get("unit") == "percent" \
+                    and not cl.get("interpretation"):
+                hi = Decimal(100)     # a printed percentage that cannot be right is kept only with a reading
+            if c.number(cl, f.key, where, lo=f.low, hi=hi) is not None:
+                values[f.key] = cl[f.key]
+    for key in ("cites", "disagrees_with"):
+        if cl.get(key):
+            values[key] = [str(v) for v in _as_list(cl[key])]
+    if cl.get("case") is not None:
+        values["case"] = str(cl["case"])
+    _claim_rules(c, cl, where, kind, values)
+    study = studies.get(str(cl.get("study")))
     arm = cl.get("arm")
-    study = studies.get(cl.get("study"))
-    cl["arm_node"] = arm if study is not None and arm in study.get("arm_ids", {}) else None
-    cl["terms"] = {}
-    for field, root in TERM_FIELDS.items():
-        if field in cl:
-            cl["terms"][field] = _site(c, cl, field, where) if field in ("site", "progression_site") \
-                else c.term(cl, field, where, root)
-    if "statistic" in cl and kind == "selection_criterion":
-        c.bad(cl, f"{where}.statistic", cl["statistic"], "not used for selection criteria")
-    c.choice(cl, "unit", where, list(UNITS))
-    c.choice(cl, "time_unit", where, sorted(TIME_UNITS))
-    c.choice(cl, "subtype_basis", where, list(BASES))
-    c.choice(cl, "direction", where, list(DIRECTIONS))
-    c.choice(cl, "value_qualifier", where, QUALIFIERS)
-    c.choice(cl, "p_qualifier", where, P_QUALIFIERS)
-    c.choice(cl, "confidence", where, CONFIDENCE)
-    c.choice(cl, "n_unit", where, ["patients", "lesions"])
+    arm_id = str(arm) if study is not None and arm is not None and any(a.id == str(arm) for a in study.arms) else None
+    return Claim(id=claim_id, kind=kind, study=str(cl.get("study")), locator=str(cl.get("locator")), span=span,
+                 values={k: v for k, v in values.items() if v is not None}, arm_id=arm_id,
+                 line=cl.line, lines=dict(cl.lines))
+
+
+def _claim_rules(c: _Checker, cl: Node, where: str, kind: str, values: dict[str, object]) -> None:
+    """Rules between fields: a range or a value, a CI around its value, a rate with its time point."""
+    value, low, high = (as_number(values.get(k)) for k in ("value", "value_low", "value_high"))
+    mn, mx = as_number(values.get("min")), as_number(values.get("max"))
+    if mn is not None and mx is not None and mn > mx:
+        c.bad(cl, f"{where}.min", shown(cl["min"]), f"min is above max ({shown(cl['max'])})")
+    if low is not None and high is not None and low > high:
+        c.bad(cl, f"{where}.value_low", shown(cl["value_low"]),
+              f"range low is above range high ({shown(cl['value_high'])})")
+    if value is not None and (low is not None or high is not None):
+        c.bad(cl, f"{where}.value", shown(cl["value"]), "give either value or value_low/value_high, not both")
     if cl.get("subtype_basis") not in (None, "unspecified") and not cl.get("subtype"):
         c.bad(cl, f"{where}.subtype_basis", cl["subtype_basis"], "a subtype basis needs a subtype")
-    # A printed percentage that cannot be right (e.g. '723') is kept only with a marked interpretation.
-    hi_pct = 100 if cl.get("unit") == "percent" and not cl.get("interpretation") else None
-    value = c.number(cl, "value", where, lo=0, hi=hi_pct)
-    low = c.number(cl, "value_low", where, lo=0, hi=hi_pct)
-    high = c.number(cl, "value_high", where, lo=0, hi=hi_pct)
-    c.number(cl, "proportion", where, lo=0, hi=100)
-    c.number(cl, "time_point", where, lo=0)
-    c.number(cl, "p_value", where, lo=0, hi=1)
-    c.number(cl, "n", where, lo=1, integer=True)
-    c.number(cl, "ci_level", where, lo=0, hi=100)
-    c.number(cl, "sd", where, lo=0)
-    mn, mx = c.number(cl, "min", where, lo=0), c.number(cl, "max", where, lo=0)
-    if mn is not None and mx is not None and mn > mx:
-        c.bad(cl, f"{where}.min", cl["min"], f"min is above max ({cl['max']})")
-    if low is not None and high is not None and low > high:
-        c.bad(cl, f"{where}.value_low", cl["value_low"], f"range low is above range high ({cl['value_high']})")
-    if value is not None and (low is not None or high is not None):
-        c.bad(cl, f"{where}.value", cl["value"], "give either value or value_low/value_high, not both")
     has_figure = value is not None or low is not None or high is not None
-    if kind in ("outcome", "prognostic_factor") and (has_figure or cl.get("value_qualifier") == "not reached"):
+    not_reached = cl.get("value_qualifier") == "not reached"
+    if kind in ("outcome", "prognostic_factor") and (has_figure or not_reached):
         c.need(cl, ["statistic"] + (["unit"] if has_figure else []), where)
-    if kind == "outcome" and not has_figure and cl.get("value_qualifier") != "not reached" and not cl.get("direction"):
+    if kind == "outcome" and not has_figure and not not_reached and not cl.get("direction"):
         c.bad(cl, f"{where}.value", None, "an outcome needs value or value_low/value_high",
               "for a finding without a number give direction: favourable, unfavourable or no_association")
     if kind == "characteristic" and not has_figure:
         c.bad(cl, f"{where}.value", None, "a characteristic needs value or value_low/value_high")
+    if kind == "selection_criterion" and "statistic" in cl:
+        c.bad(cl, f"{where}.statistic", cl["statistic"], "not used for selection criteria")
     if cl.get("statistic") == "RateAtTimePoint" and (cl.get("time_point") is None or not cl.get("time_unit")):
         c.bad(cl, f"{where}.time_point", cl.get("time_point"), "a rate at a time point needs time_point and time_unit")
     if cl.get("time_point") is not None and not cl.get("time_unit"):
         c.bad(cl, f"{where}.time_unit", None, "time_point needs time_unit", "year, month, week or day")
     ci = cl.get("ci")
     if ci is not None:
-        if not (isinstance(ci, list) and len(ci) == 2 and all(as_number(x) is not None for x in ci)):
-            c.bad(cl, f"{where}.ci", ci, "ci must be [lower, upper]", "e.g. ci: [0.60, 0.71]")
+        bounds = [as_number(x) for x in ci] if isinstance(ci, list) and len(ci) == 2 else []
+        if len(bounds) != 2 or None in bounds:
+            c.bad(cl, f"{where}.ci", shown(ci), "ci must be [lower, upper]", "e.g. ci: [0.60, 0.71]")
         else:
-            lo_, hi_ = (as_number(x) for x in ci)
+            lo_, hi_ = bounds
+            assert lo_ is not None and hi_ is not None
             if lo_ > hi_:
-                c.bad(cl, f"{where}.ci", ci, "CI lower is above CI upper", "write [lower, upper]")
+                c.bad(cl, f"{where}.ci", shown(ci), "CI lower is above CI upper", "write [lower, upper]")
             elif value is not None and not lo_ <= value <= hi_:
-                c.bad(cl, f"{where}.ci", ci, f"value {cl['value']} lies outside its CI")
+                c.bad(cl, f"{where}.ci", shown(ci), f"value {shown(cl['value'])} lies outside its CI")
+            else:
+                values["ci"] = (ci[0], ci[1])
     interp = cl.get("interpretation")
-    if interp is not None and not (isinstance(interp, Node) and as_number(interp.get("value")) is not None
-                                   and interp.get("note")):
-        c.bad(cl, f"{where}.interpretation", interp, "interpretation needs value and note")
+    if interp is not None:
+        if isinstance(interp, Node) and as_number(interp.get("value")) is not None and interp.get("note"):
+            values["interpretation"] = (interp["value"], str(interp["note"]))
+        else:
+            c.bad(cl, f"{where}.interpretation", interp, "interpretation needs value and note",
+                  "e.g. interpretation: {value: 72.3, note: 'decimal point lost in the print'}")
     for ref in _as_list(cl.get("disagrees_with")):
         if not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9._-]+", str(ref)):
             c.bad(cl, f"{where}.disagrees_with", ref, "not a claim reference", "write '<document id>:<claim id>'")

@@ -8,7 +8,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import ConformanceError, InputError, Problem
-from .sources import as_number
+from .model import Claim, Source
+from .sources import as_number, shown
 
 NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?|\.\d+)")
 UNITS_WORDS = {
@@ -115,53 +116,61 @@ def locate(file: Path | str, snippet: str, corpus: Path | None = None) -> list[t
     return hits
 
 
-def claim_numbers(claim: dict) -> list[tuple[str, object]]:
+def claim_numbers(claim: Claim) -> list[tuple[str, object]]:
     """The (field, value) pairs a claim's span must hold."""
-    pairs = [(f, claim[f]) for f in ("value", "value_low", "value_high", "p_value") if claim.get(f) is not None]
-    if isinstance(claim.get("ci"), list):
-        pairs += [("ci", v) for v in claim["ci"]]
+    pairs = [(f, claim.values[f]) for f in ("value", "value_low", "value_high", "p_value")
+             if claim.values.get(f) is not None]
+    ci = claim.values.get("ci")
+    if isinstance(ci, tuple):
+        pairs += [("ci", v) for v in ci]
     return pairs
 
 
-def check_spans(source: dict, corpus: Path) -> list[Problem]:
+def check_spans(source: Source, corpus: Path) -> list[Problem]:
     """Check sha256 and every span of one loaded extraction file; return the problems found."""
-    doc, path = source["document"], source["path"]
-    corpus_file = Path(corpus) / str(doc["corpus_file"])
+    doc, path = source.document, source.path
+    corpus_file = Path(corpus) / doc.corpus_file
     if not corpus_file.exists():
-        return [Problem(path, doc.lines.get("corpus_file"), "document.corpus_file", doc["corpus_file"],
+        return [Problem(path, doc.lines.get("corpus_file"), "document.corpus_file", doc.corpus_file,
                         f"no such file in the corpus folder {corpus}")]
     problems = []
     actual = sha256_of(corpus_file)
-    if actual != doc["sha256"]:
-        problems.append(Problem(path, doc.lines.get("sha256"), "document.sha256", doc["sha256"],
+    if actual != doc.sha256:
+        problems.append(Problem(path, doc.lines.get("sha256"), "document.sha256", doc.sha256,
                                 f"does not match the corpus file (its sha256 is {actual})",
                                 "the corpus changed, or the file names the wrong document: re-check the spans"))
         return problems
     text = read_corpus_text(corpus_file)
-    for group in ("claims", "cases", "exclusions"):
-        for i, item in enumerate(source[group]):
-            start, end = item["span"]
+    groups: list[tuple[str, list]] = [("claims", source.claims), ("cases", source.cases),
+                                      ("exclusions", source.exclusions)]
+    for group, items in groups:
+        for i, item in enumerate(items):
+            start, end = item.span
             line = item.lines.get("span", item.line)
             if end > len(text):
-                problems.append(Problem(path, line, f"{group}[{i}].span", item["span"],
+                problems.append(Problem(path, line, f"{group}[{i}].span", list(item.span),
                                         f"span ends after the end of the document ({len(text)} characters)"))
                 continue
-            if group != "claims":
-                continue
-            excerpt = text[start:end]
-            for field, value in claim_numbers(item):
-                number = as_number(value)
-                written = item.get("value_as_written")
-                if number is not None and not holds(excerpt, number) and not (
-                        field == "value" and written and str(written).lower() in excerpt.lower()):
-                    problems.append(Problem(
-                        path, item.lines.get(field, item.line), f"claims[{i}].{field}", value,
-                        f"the span {item['span']} (claim '{item.get('id')}') does not contain this number",
-                        f"the span reads {excerpt[:120]!r}" + ("…" if len(excerpt) > 120 else "")))
+            if group == "claims":
+                problems += _claim_span_problems(path, i, item, text[start:end])
     return problems
 
 
-def require_spans(sources: list[dict], corpus: Path) -> None:
+def _claim_span_problems(path: str, i: int, claim: Claim, excerpt: str) -> list[Problem]:
+    problems = []
+    for field, value in claim_numbers(claim):
+        number = as_number(value)
+        written = claim.values.get("value_as_written")
+        if number is not None and not holds(excerpt, number) and not (
+                field == "value" and written and str(written).lower() in excerpt.lower()):
+            problems.append(Problem(
+                path, claim.lines.get(field, claim.line), f"claims[{i}].{field}", shown(value),
+                f"the span {list(claim.span)} (claim '{claim.id}') does not contain this number",
+                f"the span reads {excerpt[:120]!r}" + ("…" if len(excerpt) > 120 else "")))
+    return problems
+
+
+def require_spans(sources: list[Source], corpus: Path) -> None:
     problems = [p for s in sources for p in check_spans(s, corpus)]
     if problems:
         raise ConformanceError(f"{len(problems)} span/sha256 problem(s) against the corpus in {corpus}", problems)

@@ -129,7 +129,7 @@ def test_shacl_violation_names_file_and_line(tmp_path):
     from kg.transform import document_graph
     from kg.validate import load_shapes, validate_graph
     from kg.rdf import BCMKG
-    from kg.ontology import build_ontology
+    from kg.ontology.build import build_ontology
     path = tmp_path / "000_greco2026.yaml"
     path.write_text(VALID)
     g = document_graph(load_source(path, load_terms(ROOT / "ontology")), tmp_path)
@@ -150,4 +150,4 @@ def test_worked_example_in_docs_is_valid(tmp_path, corpus):
     path = tmp_path / "000_greco2026.yaml"
     path.write_text(example)
     [source] = check_sources([path], ontology=ROOT / "ontology", corpus=corpus, log=lambda _: None)
-    assert [c["id"] for c in source["claims"]] == ["t2-mwa-os5"]
+    assert [c.id for c in source.claims] == ["t2-mwa-os5"]
