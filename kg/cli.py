@@ -138,11 +138,13 @@ def add_serve(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
-    from .serve import ServeConfig, serve
     from .paths import release_dir
+    from .serve import ServeConfig, serve
+    from .store import open_store
     release = None if a.endpoint else release_dir(a.release)
-    serve(ServeConfig(release=release, endpoint=a.endpoint, query_timeout=a.query_timeout, max_results=a.max_results,
-                      allow_service=a.allow_service, cors=a.cors, workers=a.workers), host=a.host, port=a.port)
+    cfg = ServeConfig(release=release, endpoint=a.endpoint, query_timeout=a.query_timeout, max_results=a.max_results,
+                      allow_service=a.allow_service, cors=a.cors, workers=a.workers)
+    serve(cfg, host=a.host, port=a.port, store=open_store(release, a.endpoint))
     return 0
 
 

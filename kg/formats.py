@@ -119,6 +119,8 @@ RDF_TYPES: dict[str, str] = {
     "text/html": "html", "text/turtle": "ttl", "application/ld+json": "jsonld",
     "application/n-triples": "nt", "application/rdf+xml": "rdfxml",
 }
+#: Media types a CONSTRUCT or DESCRIBE answer is offered in: Turtle first, the HTML table last.
+GRAPH_TYPES: dict[str, str] = {**{m: k for m, k in RDF_TYPES.items() if k != "html"}, "text/html": "html"}
 #: Media types a SELECT or ASK answer is offered in; the first is the default.
 RESULT_TYPES: dict[str, str] = {
     "application/sparql-results+json": "json", "application/json": "json",
@@ -206,5 +208,5 @@ def answer_bytes(answer: ox.QuerySolutions | ox.QueryBoolean, key: str) -> bytes
     return answer.serialize(format=target)
 
 
-__all__ += ["RDF_TYPES", "RESULT_TYPES", "FORMAT_ALIASES", "MEDIA", "EXTENSION", "RDF_FORMATS",
+__all__ += ["RDF_TYPES", "GRAPH_TYPES", "RESULT_TYPES", "FORMAT_ALIASES", "MEDIA", "EXTENSION", "RDF_FORMATS",
             "negotiate", "rdf_bytes", "answer_bytes"]

@@ -304,7 +304,7 @@ def test_service_refused(client, recorder, template):
 def test_worker_engine_cannot_reach_the_network(recorder, server, client):
     """Belt and braces: a query worker has no network, so even the engine cannot follow SERVICE."""
     assert client.get("/health").json()["worker_network_isolated"] is True
-    code = ("import pyoxigraph as ox, kg.serve as s; assert s._drop_network();\n"
+    code = ("import pyoxigraph as ox, kg.serve.workers as w; assert w.drop_network();\n"
             f"try:\n list(ox.Store().query('SELECT * WHERE {{ SERVICE <{recorder}> {{ ?s ?p ?o }} }}'))\n"
             "except OSError as e:\n print('refused', e)")
     _Recorder.hits.clear()

@@ -1,0 +1,408 @@
+"""The web application: routes, handlers and the state they share, over one store.
+
+Why 200 and not 303 here: the persistent IRI ``https://w3id.org/bcmkg/vocab/X`` is answered
+by w3id.org with a 303 to this server (see docs/serving.md), which already tells clients that
+the IRI names a thing and the response describes it. A second 303 would only add a round
+trip, so ``/vocab/X`` answers 200 with the negotiated description, ``Vary: Accept`` and a
+``Content-Location`` naming the format-specific document (``/vocab/X.ttl``).
+``/resolve?iri=...`` answers 303 for clients that hold a full IRI.
+
+Pages use the store they are given (our own bounded queries); user queries, /sparql and the
+query library, go to the worker processes, which open their own store (kg.serve.workers).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import functools
+import json
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse,
+                                 RedirectResponse, Response)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import QueryError
+from ..formats import EXTENSION, MEDIA, RDF_TYPES, negotiate, rdf_bytes
+from ..rdf import BASE, check_iri, compact, local_path
+from .pages import Graph, humanise, index_data, local_name, resource_page, results_table, vocabulary_roots
+from .workers import EngineSpec, Limits, WorkerPool
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+__all__ = ["ServeConfig", "create_app", "serve"]
+
+PACKAGE = Path(__file__).resolve().parent.parent          # kg/: templates/ and static/ live there
+READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
+EXAMPLE_QUERY = """PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?claim ?label ?value WHERE {
+  ?claim bcmkg:modality/rdfs:subClassOf* bcmkg:ThermalAblation ;
+         bcmkg:endpoint bcmkg:OverallSurvival ; rdfs:label ?label ; bcmkg:value ?value .
+} LIMIT 50"""
+
+
+@dataclass
+class ServeConfig:
+    """What to serve and how hard to bound it. `release` (its files, and the store the workers
+    open) or `endpoint` (a remote store); `queries` defaults to the project's queries/."""
+
+    release: Path | None = None
+    endpoint: str | None = None
+    query_timeout: float = 10.0
+    max_results: int = 10_000
+    allow_service: list[str] = field(default_factory=list)
+    cors: list[str] = field(default_factory=list)
+    workers: int = 2
+    queries: Path | None = None
+
+
+def _fmt_from_path(path: str) -> tuple[str, str | None]:
+    """Split `/vocab/X.ttl` into (`/vocab/X`, 'ttl'); a dot inside an id stays."""
+    for key, ext in EXTENSION.items():
+        if path.endswith("." + ext):
+            return path[: -len(ext) - 1], key
+    return path, None
+
+
+def _valid_iri(iri: str) -> bool:
+    try:
+        check_iri(iri)
+    except QueryError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=4)
+def _load_queries(folder: str, stamp: tuple) -> list[Any]:
+    from ..query import load_queries
+    return list(load_queries(Path(folder)).values())
+
+
+def named_queries(folder: Path) -> list[Any]:
+    """The query library (kg.query reads and checks the .rq headers); re-read when a file changes."""
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(Path(folder).glob("*.rq")))
+    return _load_queries(str(folder), stamp)
+
+
+async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
+    """Store calls block; run them off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+class Site:
+    """What every handler needs, built once per server; the handlers are its methods."""
+
+    def __init__(self, store: "Store", cfg: ServeConfig, opener: Callable[..., "Store"] | None = None):
+        self.cfg = cfg
+        self.release = Path(cfg.release) if cfg.release else None
+        self.queries = cfg.queries or _project_queries()
+        self.manifest: dict[str, Any] = self._json("manifest.json") or {}
+        self.context: dict | None = self._json("context.jsonld")
+        spec = EngineSpec(release=str(self.release) if self.release and not cfg.endpoint else None,
+                          endpoint=cfg.endpoint, isolate_network=not cfg.allow_service and not cfg.endpoint,
+                          opener=opener)
+        self.graph = Graph(store)
+        self.pool = WorkerPool(spec, Limits(cfg.query_timeout, cfg.max_results, tuple(cfg.allow_service)),
+                               max(1, cfg.workers), self.context, self.queries)
+        self.env = Environment(loader=FileSystemLoader(PACKAGE / "templates"), autoescape=select_autoescape(["html"]))
+        self.env.globals.update(label=self.graph.label, path=lambda iri: local_path(iri) or iri, curie=compact,
+                                version=self.version(), humanise=humanise, local_name=local_name)
+        self._ontology: list[ox.Triple] | None = None
+        self.cache: OrderedDict[Any, Any] = OrderedDict()
+
+    def _json(self, name: str) -> dict | None:
+        path = self.release / name if self.release else None
+        return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
+
+    async def cached(self, key: Any, make: Callable[[], Awaitable[Any]],
+                     keep: Callable[[Any], bool] = lambda value: True) -> Any:
+        """A release never changes while served, so pages and named-query answers are kept
+        (LRU, 2048 entries); ad-hoc /sparql queries are not."""
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        value = await make()
+        if not keep(value):
+            return value
+        self.cache[key] = value
+        if len(self.cache) > 2048:
+            self.cache.popitem(last=False)
+        return value
+
+    def version(self) -> str:
+        """The release date (data releases are dated), with the code version when known."""
+        date, code = self.release_date(), self.manifest.get("version")
+        return f"{date} ({code})" if date and code and code != date else str(date or code or "")
+
+    def release_date(self) -> str:
+        iri = str(self.manifest.get("ontology_version_iri") or "")
+        m = re.search(r"/releases/([^/]+)/ontology$", iri)
+        return str(self.manifest.get("date") or (m.group(1) if m else ""))
+
+    def render(self, name: str, status: int = 200, headers: dict | None = None, **ctx: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(name).render(**ctx), status_code=status, headers=headers)
+
+    def ontology_triples(self) -> list[ox.Triple]:
+        if self._ontology is None:
+            onto = self.release / "ontology.ttl" if self.release else None
+            if onto and onto.is_file():
+                self._ontology = list(ox.parse(path=str(onto), format=ox.RdfFormat.TURTLE))
+            else:
+                self._ontology = self.graph.construct(
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{BASE}graph/ontology> {{ ?s ?p ?o }} }}")
+        return self._ontology
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        q = request.query_params.get("q", "")
+        hits = await self.cached(("search", q), lambda: run_sync(self.graph.search, q)) if q else []
+        roots, docs, counts = await self.cached("index", lambda: run_sync(index_data, self.graph))
+        return self.render("index.html", q=q, hits=hits, roots=roots, docs=docs,
+                           counts=counts, title="Breast cancer metastasis knowledge graph")
+
+    async def resource(self, request: Request) -> Response:
+        raw_path, ext_fmt = _fmt_from_path(request.url.path)
+        iri = BASE + raw_path.lstrip("/")
+        fmt = request.query_params.get("format") or ext_fmt
+        key = negotiate(request.headers.get("accept"), RDF_TYPES, fmt)
+        if key is None:
+            return PlainTextResponse(f"cannot serve {fmt or request.headers.get('accept')}; "
+                                     f"offered: {', '.join(RDF_TYPES)} (or ?format=ttl|jsonld|nt|rdf|html)", 406)
+        if not _valid_iri(iri):
+            return await self.not_found(iri, key)
+
+        async def make() -> bytes | None:
+            triples = await run_sync(self.graph.triples, iri)
+            if not triples:
+                return None
+            if key != "html":
+                return await run_sync(rdf_bytes, triples, key, self.context)
+            page = await run_sync(resource_page, self.graph, iri, triples)
+            return self.env.get_template("resource.html").render(**page).encode()
+        body = await self.cached(("resource", iri, key), make)
+        if body is None:
+            return await self.not_found(iri, key)
+        headers = {"Vary": "Accept", "Content-Location": f"{raw_path}.{EXTENSION[key]}",
+                   "Link": f'<{iri}>; rel="canonical"'}
+        return Response(body, media_type=MEDIA[key], headers=headers)
+
+    async def graph_resource(self, request: Request) -> Response:
+        """A document's named graph: its triples as RDF, or a short page pointing at the document."""
+        path, ext_fmt = _fmt_from_path(request.url.path)
+        iri = BASE + path.lstrip("/")
+        key = negotiate(request.headers.get("accept"), RDF_TYPES, request.query_params.get("format") or ext_fmt)
+        if key is None or not _valid_iri(iri):
+            return PlainTextResponse(f"offered: {', '.join(RDF_TYPES)}", 406)
+        triples = await run_sync(self.graph.construct,
+                                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
+        if not triples:
+            return PlainTextResponse(f"404 not found: {iri} is not a graph of this release", 404)
+        if key != "html":
+            body = await run_sync(rdf_bytes, triples, key, self.context)
+            return Response(body, media_type=MEDIA[key], headers={"Vary": "Accept"})
+        doc = BASE + "id/document/" + local_name(iri)
+        return self.render("graph.html", iri=iri, n=len(triples), doc=doc, title=local_name(iri))
+
+    async def not_found(self, iri: str, key: str) -> Response:
+        sugg = await run_sync(self.graph.suggest, iri)
+        if key == "html":
+            return self.render("notfound.html", 404, iri=iri, suggestions=sugg, title="Not found")
+        lines = [f"404 not found: {iri} is not in this release"]
+        lines += [f"did you mean {s['iri']} ({s['label']})?" for s in sugg]
+        return PlainTextResponse("\n".join(lines) + "\n", 404)
+
+    async def not_found_page(self, request: Request, exc: Exception) -> Response:
+        return await self.not_found(BASE + request.url.path.lstrip("/"),
+                                    negotiate(request.headers.get("accept"), RDF_TYPES) or "html")
+
+    async def ontology(self, request: Request) -> Response:
+        date = request.path_params.get("date")
+        current = self.release_date()
+        path, ext_fmt = _fmt_from_path(request.url.path)
+        if date and date != current:
+            return PlainTextResponse(f"this server serves release {current or '(undated)'}; release {date} is "
+                                     f"not here. Older releases are kept at their own deployment; see "
+                                     f"docs/serving.md.", 404)
+        key = negotiate(request.headers.get("accept"), RDF_TYPES, request.query_params.get("format") or ext_fmt)
+        if key is None:
+            return PlainTextResponse(f"offered: {', '.join(RDF_TYPES)}", 406)
+        headers = {"Vary": "Accept", "Content-Location": f"{path}.{EXTENSION[key]}"}
+        triples = await run_sync(self.ontology_triples)
+        if key != "html":
+            body = await run_sync(rdf_bytes, triples, key, self.context)
+            return Response(body, media_type=MEDIA[key], headers=headers)
+        roots = await run_sync(vocabulary_roots, self.graph)
+        meta = [(t.predicate.value, t.object) for t in triples if t.subject.value == BASE + "ontology"]
+        return self.render("ontology.html", headers=headers, meta=meta, roots=roots, date=date,
+                           title="Ontology", n=len(triples))
+
+    async def resolve(self, request: Request) -> Response:
+        iri = request.query_params.get("iri", "")
+        if not iri.startswith(BASE):
+            return PlainTextResponse(f"not an IRI this project mints (they start with {BASE})", 404)
+        return RedirectResponse(local_path(iri) or "/", status_code=303)
+
+    async def sparql(self, request: Request) -> Response:
+        """The SPARQL 1.1 Protocol: GET ?query=, POST form or application/sparql-query; no updates."""
+        params = dict(request.query_params)
+        text = params.get("query")
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "").split(";")[0].strip()
+            if ctype == "application/sparql-query":
+                text = (await request.body()).decode("utf-8", "replace")
+            elif ctype == "application/sparql-update":
+                return PlainTextResponse(READ_ONLY, 403)
+            elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                form = await request.form()
+                if "update" in form:
+                    return PlainTextResponse(READ_ONLY, 403)
+                text = form.get("query")
+                params.update({k: v for k, v in form.items() if k == "format"})
+            else:
+                return PlainTextResponse("POST a query as application/x-www-form-urlencoded (query=...) "
+                                         "or as application/sparql-query", 415)
+        if "update" in params:
+            return PlainTextResponse(READ_ONLY, 403)
+        accept, fmt = request.headers.get("accept"), params.get("format")
+        if not text:
+            if fmt == "html" or negotiate(accept, {"text/html": "html", "*/*": "other"}) == "html":
+                return self.render("sparql.html", query=EXAMPLE_QUERY, title="SPARQL endpoint", limits=self.cfg)
+            return PlainTextResponse("missing query parameter: /sparql?query=SELECT...", 400)
+        status, key, body = await self.pool.run("sparql", str(text), accept, fmt)
+        wants_html = key == "html" or (status >= 400 and fmt in (None, "html") and "text/html" in (accept or "")
+                                       and negotiate(accept, {"text/html": "html"}, fmt) == "html")
+        if wants_html:
+            return self.render("sparql.html", status, query=text, title="SPARQL endpoint", limits=self.cfg,
+                               table=results_table(body) if status == 200 else None,
+                               error=None if status == 200 else body.decode())
+        if status != 200:
+            return PlainTextResponse(body.decode(), status)
+        return Response(body, media_type=MEDIA[key], headers={"Vary": "Accept"})
+
+    async def queries_index(self, request: Request) -> Response:
+        items = await run_sync(named_queries, self.queries)
+        return self.render("queries.html", queries=items, title="Query library")
+
+    async def query_page(self, request: Request) -> Response:
+        """A named query as a form; `run=1` shows the table, `format=csv|json` downloads."""
+        name = request.path_params["name"]
+        items = {q.name: q for q in await run_sync(named_queries, self.queries)}
+        nq = items.get(name)
+        if nq is None:
+            close = difflib.get_close_matches(name, list(items), n=3)
+            return self.render("notfound.html", 404, iri=f"query {name}", title="Not found",
+                               suggestions=[{"path": f"/queries/{c}", "label": c, "iri": c} for c in close])
+        given = {p: request.query_params.get(p, "") for p in nq.params}
+        values = {p: given[p] or ("" if nq.params[p].default is None else str(nq.params[p].default))
+                  for p in nq.params}
+        fmt = request.query_params.get("format")
+        if fmt not in (None, "html", "csv", "json"):
+            return PlainTextResponse(f"unknown format {fmt!r}; allowed: html, csv, json", 400)
+        table, error = None, None
+        if "run" in request.query_params or fmt:
+            args = {k: v for k, v in values.items() if v != ""}
+            status, key, body = await self.cached(
+                ("named", name, tuple(sorted(args.items())), fmt or "json"),
+                lambda: self.pool.run("named", name, args, fmt or "json"), keep=lambda v: v[0] == 200)
+            if status != 200:
+                error = body.decode()
+            elif fmt in ("csv", "json"):
+                return Response(body, media_type=MEDIA[key],
+                                headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+            else:
+                table = results_table(body)
+        if error and fmt and fmt != "html":
+            return PlainTextResponse(error, 400)
+        qs = urlencode({k: v for k, v in values.items() if v != ""})
+        return self.render("query.html", 400 if error else 200, q=nq, values=values, table=table,
+                           ran="run" in request.query_params, error=error, qs=qs,
+                           title=getattr(nq, "title", name) or name)
+
+    async def downloads(self, request: Request) -> Response:
+        files = sorted(p.name for p in self.release.iterdir() if p.is_file()) if self.release else []
+        return self.render("downloads.html", files=files, manifest=self.manifest, title="Downloads")
+
+    async def release_file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        p = (self.release / name) if self.release else None
+        if not p or "/" in name or name.startswith(".") or not p.is_file():
+            return PlainTextResponse(f"no release file {name}", 404)
+        media = {".ttl": "text/turtle", ".trig": "application/trig", ".jsonld": "application/ld+json",
+                 ".json": "application/json"}.get(p.suffix, "application/octet-stream")
+        return FileResponse(p, media_type=media)
+
+    async def context_file(self, request: Request) -> Response:
+        if not self.context:
+            return PlainTextResponse("this release has no context.jsonld", 404)
+        return JSONResponse(self.context, media_type="application/ld+json")
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True, "release": self.release_date(), "version": self.version(),
+                             "workers": self.pool.size, "worker_network_isolated": self.pool.isolated,
+                             "query_timeout": self.cfg.query_timeout, "max_results": self.cfg.max_results})
+
+    def routes(self) -> list[Any]:
+        return [
+            Route("/", self.index), Route("/search", self.index),
+            Route("/sparql", self.sparql, methods=["GET", "POST"]),
+            Route("/queries", self.queries_index), Route("/queries/{name}", self.query_page),
+            Route("/ontology", self.ontology), Route("/ontology.{ext}", self.ontology),
+            Route("/releases/{date}/ontology", self.ontology), Route("/releases/{date}/ontology.{ext}", self.ontology),
+            Route("/resolve", self.resolve), Route("/downloads", self.downloads),
+            Route("/downloads/{name}", self.release_file),
+            Route("/context.jsonld", self.context_file), Route("/health", self.health),
+            Route("/vocab/{rest:path}", self.resource), Route("/id/{rest:path}", self.resource),
+            Route("/graph/{rest:path}", self.graph_resource),
+            Mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static"),
+        ]
+
+
+def _project_queries() -> Path:
+    from ..paths import queries_dir
+    return queries_dir()
+
+
+def create_app(store: "Store", config: ServeConfig, opener: Callable[..., "Store"] | None = None) -> Starlette:
+    """The ASGI app over `store` (pages); its query workers open their own store from
+    `config.release` / `config.endpoint` with `opener` (default kg.store.open_store)."""
+    site = Site(store, config, opener)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await site.pool.start()
+        try:
+            yield
+        finally:
+            site.pool.stop()
+
+    middleware = [Middleware(CORSMiddleware, allow_origins=config.cors, allow_methods=["GET", "POST"],
+                             allow_headers=["Accept", "Content-Type"])] if config.cors else []
+    app = Starlette(routes=site.routes(), middleware=middleware, lifespan=lifespan,
+                    exception_handlers={404: site.not_found_page})
+    app.state.site = site
+    return app
+
+
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, store: "Store | None" = None) -> None:
+    """Run the server in the foreground until interrupted; opens the store unless given one."""
+    import uvicorn
+    if store is None:
+        from ..store import open_store
+        store = open_store(config.release, config.endpoint)
+    uvicorn.run(create_app(store, config), host=host, port=port, log_level="warning", access_log=False)
