@@ -228,17 +228,17 @@ def add_ontology(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_ontology(a: argparse.Namespace) -> int:
-    from . import ontology
+    from .ontology import build, publish, qc
     a.ontology = a.ontology or _project("ontology")
     a.out = a.out or _project("build") / "ontology.ttl"
     if a.action == "check":
-        findings = ontology.check(a.ontology, reasoner=not a.no_reasoner)
-        print(ontology.format_findings(findings))
+        findings = qc.check(a.ontology, reasoner=not a.no_reasoner)
+        print(qc.format_findings(findings))
         return 1 if any(f.severity == "error" for f in findings) else 0
     if a.action == "mappings":
-        print(f"wrote {ontology.write_mappings(a.ontology)}")
+        print(f"wrote {publish.write_mappings(a.ontology)}")
         return 0
-    print(f"wrote {ontology.write_ontology(a.ontology, a.out, a.date)}")
+    print(f"wrote {build.write_ontology(a.ontology, a.out, a.date)}")
     return 0
 
 
@@ -248,7 +248,7 @@ def add_docs(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_docs(a: argparse.Namespace) -> int:
-    from .ontology import write_docs
+    from .ontology.publish import write_docs
     for path in write_docs(a.ontology or _project("ontology"), a.out or _project("docs") / "terms"):
         print(f"wrote {path}")
     return 0

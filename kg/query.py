@@ -32,7 +32,7 @@ from rdflib.term import Node
 from .errors import QueryError
 from .store import Engine, Result, check_iri, open_store, result_to_json
 from .rdf import BCD, BCMKG, PREFIXES
-from .vocab import TermIndex
+from .ontology.terms import TermIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
@@ -180,7 +180,7 @@ def get_query(name: str, folder: Path = QUERIES_DIR) -> NamedQuery:
 @lru_cache(maxsize=4)
 def term_index(ontology_dir: Path = ROOT / "ontology") -> TermIndex:
     """Term ids, labels, synonyms and abbreviations from the ontology template."""
-    from .ontology import read_template, terms_from_rows
+    from .ontology.terms import read_template, terms_from_rows
     return TermIndex(terms_from_rows(read_template(ontology_dir)))
 
 

@@ -1,7 +1,7 @@
 """The ontology on the real files: it reasons cleanly, QC is clean, the documents' terms
 resolve, and a curator can add a term through the template and see it everywhere.
 
-HermiT runs once per distinct graph (kg.ontology caches by content), so the real ontology
+HermiT runs once per distinct graph (kg.ontology.build caches by content), so the real ontology
 is classified once for the whole module.
 """
 from __future__ import annotations
@@ -14,12 +14,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from kg.ontology import (
-    ABBREVIATION, COMPONENT_MODALITY, build_ontology, check, infer_subclasses, mapping_rows,
-    read_template, terms_from_rows, write_docs, write_mappings,
-)
+from kg.ontology.build import ABBREVIATION, COMPONENT_MODALITY, build_ontology, infer_subclasses
+from kg.ontology.publish import mapping_rows, write_docs, write_mappings
+from kg.ontology.qc import check, load_qc_queries
+from kg.ontology.terms import TermIndex, load_terms, read_template, terms_from_rows
 from kg.rdf import BCMKG, IAO_DEFINITION, ONTOLOGY_IRI, version_iri
-from kg.vocab import TermIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
@@ -150,8 +149,13 @@ def test_qc_reports_duplicate_label_with_file_and_row(tmp_path: Path) -> None:
     onto = _copy(tmp_path)
     path = onto / "template" / "additions" / "qc-test.tsv"
     line = _append(path, "MicrowaveAblation2", "microwave ablation", "ThermalAblation", "A duplicate.")
-    hits = [f for f in _errors(onto) if f.property == "label" and "duplicate" in f.problem]
-    assert [(Path(f.file).name, f.line, f.value) for f in hits] == [("qc-test.tsv", line, "microwave ablation")]
+    hits = sorted((f for f in _errors(onto) if f.property == "label" and "duplicate" in f.problem),
+                  key=lambda f: f.entity)
+    # both terms are reported, each naming where the other is
+    assert [(f.entity, Path(f.file).name, f.value) for f in hits] == [
+        ("MicrowaveAblation", "modalities.tsv", "microwave ablation"),
+        ("MicrowaveAblation2", "qc-test.tsv", "microwave ablation")]
+    assert hits[1].line == line and "also MicrowaveAblation at modalities.tsv:" in hits[1].problem
 
 
 def test_qc_reports_undefined_parent_with_file_and_row(tmp_path: Path) -> None:
@@ -182,6 +186,40 @@ def test_qc_reports_unverified_xref_and_bad_equivalent(tmp_path: Path) -> None:
     problems = {(f.property, f.problem.split(" (")[0]) for f in _errors(onto)}
     assert ("xrefs", "unverified code") in problems
     assert any(p == "equivalent" for p, _ in problems)
+
+
+def test_qc_queries_have_headers() -> None:
+    queries = load_qc_queries()
+    assert len(queries) >= 10
+    for q in queries:
+        assert q.severity in ("error", "warning") and q.title and q.description, q.name
+        assert "?entity" in q.sparql and "?property" in q.sparql and "?value" in q.sparql, q.name
+
+
+def test_qc_queries_report_deprecation_and_dangling_references(tmp_path: Path) -> None:
+    onto = _copy(tmp_path)
+    path = onto / "template" / "additions" / "qc-test.tsv"
+    _append(path, "OldAblation", "old ablation", "ThermalAblation", "Superseded.", "", "", "", "", "", "true",
+            "MicrowaveAblation")
+    _append(path, "OlderAblation", "older ablation", "ThermalAblation", "Superseded.", "", "", "", "", "", "true")
+    line = _append(path, "OldPlusTACE", "old ablation plus TACE", "Modality", "A combination.", "", "", "",
+                   "OldAblation|TransarterialChemoembolizaton")
+    _append(path, "KidAblation", "kid ablation", "OldAblation", "Below a deprecated term.")
+    found = {(f.severity, f.entity, f.property, f.value, f.problem, f.fix)
+             for f in check(onto, reasoner=False)}
+    assert ("warning", "OlderAblation", "replaced_by", "", "deprecated term without a replacement",
+            "name the term that replaces it") in found
+    assert ("warning", "OldPlusTACE", "components", "OldAblation", "component is deprecated",
+            "use its replacement") in found
+    assert ("warning", "KidAblation", "parents", "OldAblation", "parent is deprecated",
+            "use MicrowaveAblation") in found
+    dangling = [f for f in _errors(onto) if f.problem == "undefined component"]
+    assert [(f.entity, f.value, f.line) for f in dangling] == [("OldPlusTACE", "TransarterialChemoembolizaton", line)]
+    assert "TransarterialChemoembolization" in dangling[0].fix
+
+
+def test_load_terms_resolves() -> None:
+    assert load_terms(ONTOLOGY).resolve("MWA", root="Modality") == "MicrowaveAblation"
 
 
 def test_qc_reports_unknown_column(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from kg.ontology import build_ontology
+from kg.ontology.build import build_ontology
 from kg.validate import load_shapes, validate_graph
 
 ROOT = Path(__file__).resolve().parent.parent
