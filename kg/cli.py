@@ -167,25 +167,36 @@ def add_query(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_query(a: argparse.Namespace) -> int:
-    from .query import docs_markdown, format_result, load_queries, parse_params, run
+    from .formats import format_result
+    from .query import docs_markdown, load_queries, parse_params, run
+    from .store import open_store
     if a.list or a.docs or not a.name:
         text = docs_markdown(release=a.release) if a.docs else "".join(
             f"{q.name:28s} {q.kind:13s} {q.title}\n" for q in load_queries().values())
     else:
-        text = format_result(run(a.name, parse_params(a.param), release=a.release, endpoint=a.endpoint), a.format)
+        text = format_result(run(a.name, parse_params(a.param), open_store(a.release, a.endpoint)), a.format)
     (a.output.write_text(text, encoding="utf-8") if a.output else sys.stdout.write(text))
     return 0
 
 
 def add_sparql(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="file holding a SELECT query, or - for stdin")
+    p.add_argument("file", help="file holding a SELECT, ASK, CONSTRUCT or DESCRIBE query, or - for stdin "
+                                "(CONSTRUCT/DESCRIBE print Turtle, ASK true/false; --format is for SELECT)")
     _engine_args(p)
 
 
 def cmd_sparql(a: argparse.Namespace) -> int:
-    from .query import format_result, run_sparql
+    from .formats import format_boolean, format_result, format_triples
+    from .query import run_sparql
+    from .store import open_store
     text = sys.stdin.read() if a.file == "-" else Path(a.file).read_text(encoding="utf-8")
-    sys.stdout.write(format_result(run_sparql(text, release=a.release, endpoint=a.endpoint), a.format))
+    answer = run_sparql(text, open_store(a.release, a.endpoint))
+    if isinstance(answer, bool):
+        sys.stdout.write(format_boolean(answer, a.format))
+    elif isinstance(answer, list):
+        sys.stdout.write(format_triples(answer))
+    else:
+        sys.stdout.write(format_result(answer, a.format))
     return 0
 
 
@@ -195,8 +206,10 @@ def add_find(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_find(a: argparse.Namespace) -> int:
-    from .query import format_result, run
-    sys.stdout.write(format_result(run("find_term", {"text": a.text}, release=a.release, endpoint=a.endpoint), a.format))
+    from .formats import format_result
+    from .query import run
+    from .store import open_store
+    sys.stdout.write(format_result(run("find_term", {"text": a.text}, open_store(a.release, a.endpoint)), a.format))
     return 0
 
 
@@ -249,8 +262,12 @@ def add_docs(p: argparse.ArgumentParser) -> None:
 
 def cmd_docs(a: argparse.Namespace) -> int:
     from .ontology.publish import write_docs
+    from .export import columns_markdown
     for path in write_docs(a.ontology or _project("ontology"), a.out or _project("docs") / "terms"):
         print(f"wrote {path}")
+    columns = _project("docs") / "export-columns.md"
+    columns.write_text(columns_markdown(), encoding="utf-8")
+    print(f"wrote {columns}")
     return 0
 
 

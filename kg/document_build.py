@@ -91,7 +91,7 @@ def _worker_state(ctx: Context) -> dict:
 
 def graph_nt(g: Graph) -> bytes:
     """Sorted N-Triples through pyoxigraph, which keeps every literal's lexical form ("74.70")."""
-    from .release import to_ox
+    from .rdf import to_ox
     nt = ox.serialize((ox.Triple(*(to_ox(x) for x in t)) for t in g), format=ox.RdfFormat.N_TRIPLES)
     return b"".join(sorted(nt.splitlines(keepends=True)))
 

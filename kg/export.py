@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .errors import KGError, QueryError
+from .model import BY_KEY, CLAIM_CLASSES, export_columns
 from .rdf import BCMKG, OA
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -23,40 +24,25 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 BIBO_DOI = "http://purl.org/ontology/bibo/doi"
 V = str(BCMKG)
-CLAIM_KINDS = {"OutcomeClaim": "outcome", "PrognosticFactorClaim": "prognostic_factor",
-               "SelectionCriterionClaim": "selection_criterion", "CharacteristicClaim": "characteristic",
-               "EmergingTechnologyClaim": "emerging_technology"}
-BASIS = {"SubtypeBasisRestricted": "restricted", "SubtypeBasisMajority": "majority",
-         "SubtypeBasisFavourablePredictor": "favourable_predictor", "SubtypeBasisUnspecified": "unspecified"}
+KIND_OF_CLASS = {cls: kind for kind, cls in CLAIM_CLASSES.items()}
 
-# (column, how to fill it) - term columns come as a label column and an `_iri` column
-TERM_COLUMNS = [("site", "metastaticSite"), ("modality", "modality"), ("comparator", "comparator"),
-                ("subtype", "subtype"), ("endpoint", "endpoint"), ("statistic", "statisticType"),
-                ("time_point_unit", "timePointUnit"), ("unit", "unit"), ("biomarker", "biomarker"),
-                ("factor", "factor"), ("direction", "direction"), ("criterion", "criterion"),
-                ("technology", "technology")]
-COLUMNS = ["claim_iri", "claim_id", "kind", "document", "document_iri", "doi", "locator", "span_start", "span_end",
-           "study", "study_iri", "study_doi", "study_design", "study_design_iri",
-           "site", "site_iri", "modality", "modality_iri", "comparator", "comparator_iri", "arm", "subgroup",
-           "subtype", "subtype_iri", "subtype_basis",
-           "endpoint", "endpoint_iri", "statistic", "statistic_iri", "time_point", "time_point_unit",
-           "time_point_unit_iri", "value_qualifier", "value", "value_low", "value_high", "value_as_written",
-           "value_in_months", "unit", "unit_iri", "ci_lower", "ci_upper", "ci_level", "p_qualifier", "p_value",
-           "n", "n_unit", "biomarker", "biomarker_iri", "factor", "factor_iri", "factor_level", "direction",
-           "direction_iri", "criterion", "criterion_iri", "requirement", "characteristic", "technology",
-           "technology_iri", "interpreted_value", "confidence", "source_file", "source_line"]
-LITERALS = {"claim_id": "claimId", "locator": "locator", "arm": "arm", "subgroup": "subgroup",
-            "time_point": "timePoint", "value_qualifier": "valueQualifier", "value": "value",
-            "value_low": "valueLow", "value_high": "valueHigh", "value_as_written": "valueAsWritten",
-            "value_in_months": "valueInMonths", "ci_lower": "ciLower", "ci_upper": "ciUpper",
-            "ci_level": "ciLevel", "p_qualifier": "pValueQualifier", "p_value": "pValue", "n": "sampleSize",
-            "factor_level": "factorLevel", "requirement": "requirement", "characteristic": "characteristic",
-            "interpreted_value": "interpretedValue", "confidence": "confidence", "source_file": "sourceFile",
-            "source_line": "sourceLine"}
-NUMERIC = {"span_start", "span_end", "time_point", "value", "value_low", "value_high", "value_in_months",
-           "ci_lower", "ci_upper", "ci_level", "p_value", "n", "interpreted_value", "source_line"}
+#: Columns the export computes itself (provenance, study), then the claim model's own.
+HEAD = {"claim_iri": "the claim's IRI (`https://w3id.org/bcmkg/id/claim/{document}/{claim id}`)",
+        "claim_id": BY_KEY["id"].description, "kind": BY_KEY["kind"].description,
+        "document": "corpus file name the claim was read from (e.g. `000_922cf6fdf7f0a20b.txt`)",
+        "document_iri": "IRI of the source document", "doi": "DOI of the source document, where it has one",
+        "locator": BY_KEY["locator"].description,
+        "span_start": "start of the evidence span (character offset into the corpus file, Python `str` index)",
+        "span_end": "end of the evidence span (exclusive)",
+        "study": "label of the study the figure belongs to (e.g. `Vogl 2023`)", "study_iri": "IRI of the study",
+        "study_doi": "DOI of the study's primary publication, from the document's reference list",
+        "study_design": "labels of the study's designs, `; `-separated",
+        "study_design_iri": "IRIs of the study's designs, same order"}
+MODEL_COLUMNS = [(f, col) for f, col in export_columns() if col not in HEAD]
+COLUMNS = list(HEAD) + [col for _, col in MODEL_COLUMNS]
+INTEGER_COLUMNS = {"span_start", "span_end", "source_line"} | {col for f, col in MODEL_COLUMNS if f.kind == "integer"}
 
-__all__ = ["export_claims", "claim_rows", "COLUMNS"]
+__all__ = ["export_claims", "claim_rows", "columns_markdown", "COLUMNS"]
 
 
 def _read(release: Path) -> dict[str, dict[str, list]]:
@@ -94,25 +80,27 @@ def claim_rows(release: Path) -> list[dict[str, str]]:
     def label(iri: str) -> str:
         return first(iri, RDFS_LABEL) or iri.rsplit("/", 1)[-1]
 
+    words = {f.key: {term: word for word, term in dict(f.values).items()} for f, _ in MODEL_COLUMNS
+             if f.kind == "enum"}
     rows = []
     for s, props in data.items():
-        kinds = [CLAIM_KINDS[t.value[len(V):]] for t in props.get(RDF_TYPE, [])
-                 if t.value.startswith(V) and t.value[len(V):] in CLAIM_KINDS]
+        kinds = [KIND_OF_CLASS[t.value[len(V):]] for t in props.get(RDF_TYPE, [])
+                 if t.value.startswith(V) and t.value[len(V):] in KIND_OF_CLASS]
         if not kinds:
             continue
         row = {c: "" for c in COLUMNS}
-        row["claim_iri"], row["kind"] = s, kinds[0]
-        for col, prop in LITERALS.items():
-            row[col] = first(s, V + prop)
-        for col, prop in TERM_COLUMNS:
-            iri = first(s, V + prop)
-            row[col] = label(iri) if iri else ""
-            if col + "_iri" in row:
-                row[col + "_iri"] = iri
-        basis = first(s, V + "subtypeBasis")
-        row["subtype_basis"] = BASIS.get(basis[len(V):], basis) if basis else ""
-        n_unit = first(s, V + "sampleSizeUnit")
-        row["n_unit"] = label(n_unit) if n_unit else ""
+        row["claim_iri"], row["kind"], row["claim_id"] = s, kinds[0], first(s, V + "claimId")
+        row["locator"] = first(s, V + "locator")
+        for f, col in MODEL_COLUMNS:
+            value = first(s, V + str(f.prop)) if f.prop else ""
+            if col.endswith("_iri") and f.kind in ("term", "enum"):
+                row[col] = value
+            elif f.kind == "term":
+                row[col] = label(value) if value else ""
+            elif f.kind == "enum":
+                row[col] = words[f.key].get(value[len(V):], value) if value else ""
+            else:
+                row[col] = value
         doc = first(s, PROV_DERIVED)
         row["document_iri"], row["document"], row["doi"] = doc, first(doc, V + "corpusFile"), first(doc, BIBO_DOI)
         study = first(s, V + "aboutStudy")
@@ -143,7 +131,17 @@ def export_claims(release_dir: Path, fmt: str) -> str:
         writer.writerows(rows)
         return buf.getvalue()
     if fmt == "json":
-        ints = {"span_start", "span_end", "n", "source_line"}
-        out = [{k: (None if v == "" else int(v) if k in ints else v) for k, v in r.items()} for r in rows]
+        out = [{k: (None if v == "" else int(v) if k in INTEGER_COLUMNS else v) for k, v in r.items()} for r in rows]
         return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
     raise QueryError(f"unknown export format {fmt!r}; allowed: csv, json")
+
+
+def columns_markdown() -> str:
+    """docs/export-columns.md: every column of the claims table with its meaning, from the claim model."""
+    lines = ["<!-- generated by `kg docs` from kg/model.py and kg/export.py; do not edit -->",
+             "# Columns of the claims table", "", "| column | meaning |", "|---|---|"]
+    lines += [f"| `{col}` | {text} |" for col, text in HEAD.items()]
+    for f, col in MODEL_COLUMNS:
+        kind = " (IRI)" if col.endswith("_iri") else (" (label)" if f.kind == "term" else "")
+        lines.append(f"| `{col}` | {f.description}{kind} |")
+    return "\n".join(lines) + "\n"

@@ -12,12 +12,13 @@ people: IRIs as CURIEs (`kg.rdf.compact`), literals as their lexical form.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+import json
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pyoxigraph as ox
 
 from .errors import QueryError
-from .rdf import PREFIXES, compact
+from .rdf import PREFIXES, XSD_STRING, compact
 
 if TYPE_CHECKING:
     from .store import Result
@@ -184,19 +185,16 @@ def negotiate(accept: str | None, offers: dict[str, str], fmt: str | None = None
 def rdf_bytes(triples: Iterable[ox.Triple], key: str, context: dict | None = None) -> bytes:
     """Turtle / N-Triples / RDF-XML by pyoxigraph; JSON-LD compacted with the release's @context.
 
-    JSON-LD goes through rdflib because pyoxigraph writes expanded JSON-LD only, and the
-    published documents are compacted with `context.jsonld` (the context inlined).
+    JSON-LD is compacted with the release's context by `jsonld_document`, the writer of the
+    release's graph.jsonld, so a client written against one works on the other.
     """
     if key in RDF_FORMATS:
         prefixes = None if key == "nt" else PREFIXES
         return ox.serialize(list(triples), format=RDF_FORMATS[key], prefixes=prefixes)
     if key != "jsonld":
         raise QueryError(f"unknown RDF format {key!r}; allowed: {', '.join([*RDF_FORMATS, 'jsonld'])}")
-    import rdflib
-    g = rdflib.Graph()
-    g.parse(data=ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")
-    ctx = (context or {}).get("@context", context) or dict(PREFIXES)
-    return g.serialize(format="json-ld", context=ctx, auto_compact=True, indent=2).encode()
+    by_subject = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    return "".join(jsonld_document(by_subject, context)).encode()
 
 
 def answer_bytes(answer: ox.QuerySolutions | ox.QueryBoolean, key: str) -> bytes:
@@ -208,5 +206,98 @@ def answer_bytes(answer: ox.QuerySolutions | ox.QueryBoolean, key: str) -> bytes
     return answer.serialize(format=target)
 
 
-__all__ += ["RDF_TYPES", "GRAPH_TYPES", "RESULT_TYPES", "FORMAT_ALIASES", "MEDIA", "EXTENSION", "RDF_FORMATS",
+__all__ += ["jsonld_context", "jsonld_nodes", "jsonld_document", "RDF_TYPES", "GRAPH_TYPES", "RESULT_TYPES", "FORMAT_ALIASES", "MEDIA", "EXTENSION", "RDF_FORMATS",
             "negotiate", "rdf_bytes", "answer_bytes"]
+
+
+# --- JSON-LD: compacted with our context, one writer for the release file and the server ------
+
+def jsonld_context() -> dict[str, object]:
+    """Our published JSON-LD @context: prefixes, plus a term for every claim property of the claim
+    model (figures typed xsd:decimal so numbers stay exact, term-valued properties as @id)."""
+    from .model import jsonld_terms
+    ctx: dict[str, object] = dict(PREFIXES)
+    ctx.update(jsonld_terms())
+    ctx["label"] = "rdfs:label"
+    return {"@context": ctx}
+
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+class _Compactor:
+    """JSON-LD term selection for the subset of JSON-LD our context uses (no containers, no
+    languages on terms): a property becomes a term when the term's @id and @type fit the value,
+    else a compact IRI; values are the compacted forms the JSON-LD compaction algorithm gives."""
+
+    def __init__(self, context: dict[str, object]):
+        self.terms: dict[tuple[str, str], str] = {}       # (property IRI, type or "" or "@id") -> term
+        for term, definition in context.items():
+            if isinstance(definition, dict):
+                iri, kind = self.iri(str(definition["@id"]), context), str(definition.get("@type", ""))
+                self.terms[(iri, self.iri(kind, context) if kind and kind != "@id" else kind)] = term
+            elif ":" in str(definition) and not str(definition).endswith(("/", "#")):
+                self.terms[(self.iri(str(definition), context), "")] = term
+
+    @staticmethod
+    def iri(value: str, context: dict[str, object]) -> str:
+        prefix, _, local = value.partition(":")
+        base = context.get(prefix)
+        return f"{base}{local}" if isinstance(base, str) and local and not local.startswith("//") else value
+
+    def key_and_value(self, predicate: str, obj: object) -> tuple[str, object]:
+        if isinstance(obj, ox.Literal):
+            kind = "" if obj.datatype.value == XSD_STRING and not obj.language else obj.datatype.value
+            term = self.terms.get((predicate, kind)) if not obj.language else None
+            if term:
+                return term, obj.value
+            if obj.language:
+                return compact(predicate, ours_only=True), {"@value": obj.value, "@language": obj.language}
+            if not kind:
+                return compact(predicate, ours_only=True), obj.value
+            return compact(predicate, ours_only=True), {"@value": obj.value, "@type": compact(kind, ours_only=True)}
+        node = node_id(obj)
+        term = self.terms.get((predicate, "@id"))
+        return (term, node) if term else (compact(predicate, ours_only=True), {"@id": node})
+
+
+def node_id(term: object) -> str:
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(getattr(term, "value", str(term)),
+                                                                           ours_only=True)
+
+
+def jsonld_nodes(triples: Iterable[ox.Triple], context: dict[str, object]) -> Iterator[str]:
+    """One compacted JSON-LD node object per subject, from triples grouped by subject."""
+    compactor = _Compactor(context)
+    node: dict[str, object] | None = None
+    subject = None
+
+    def done(n: dict[str, object]) -> str:
+        return json.dumps({k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in n.items()},
+                          ensure_ascii=False)
+
+    for t in triples:
+        if t.subject != subject:
+            if node is not None:
+                yield done(node)
+            subject, node = t.subject, {"@id": node_id(t.subject)}
+        assert node is not None
+        if t.predicate.value == _RDF_TYPE:
+            node.setdefault("@type", []).append(node_id(t.object))      # type: ignore[union-attr]
+        else:
+            key, value = compactor.key_and_value(t.predicate.value, t.object)
+            node.setdefault(key, []).append(value)                       # type: ignore[union-attr]
+    if node is not None:
+        yield done(node)
+
+
+def jsonld_document(triples: Iterable[ox.Triple], context: dict[str, object] | None = None) -> Iterator[str]:
+    """A whole compacted JSON-LD document (context inlined) in pieces, for files and responses.
+    Triples must come grouped by subject (sorted N-Triples are)."""
+    ctx = dict((context or jsonld_context())["@context"])            # type: ignore[arg-type]
+    yield '{"@context": ' + json.dumps(ctx) + ',\n "@graph": [\n'
+    first = True
+    for node in jsonld_nodes(triples, ctx):
+        yield ("" if first else ",\n") + node
+        first = False
+    yield "\n]}\n"
