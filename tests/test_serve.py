@@ -344,3 +344,63 @@ def test_named_query_bad_parameter(client):
     assert r.status_code == 400 and "site" in r.text
     r = client.get("/queries/flagship", params={"format": "csv", "threshold": "fifty"})
     assert r.status_code == 400 and "not a number" in r.text
+
+
+# --- in process: the guard, the capped writer, create_app over a given store ------------------
+
+def test_guard_in_process():
+    from kg.serve.guard import EndpointError, check_query
+    assert check_query("ASK { ?s ?p ?o }") == "ASK"
+    assert check_query("SELECT * WHERE { SERVICE <http://ok.example/s> { ?s ?p ?o } }", ("ok.example",)) == "SELECT"
+    for text, status in [("INSERT DATA { <urn:a> <urn:b> <urn:c> }", 403), ("SELECT ?x WHERE {", 400),
+                         ("SELECT * WHERE { SERVICE <http://no.example/s> { ?s ?p ?o } }", 403)]:
+        with pytest.raises(EndpointError) as err:
+            check_query(text, ("ok.example",))
+        assert err.value.status == status
+
+
+def _small_store(n: int):
+    from kg.store import EmbeddedStore
+    st = ox.Store()
+    for i in range(n):
+        st.add(ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(f"line\nbreak {i}", language="en"),
+                       ox.NamedNode("urn:g")))
+    return EmbeddedStore(st)
+
+
+@pytest.mark.parametrize("key", ["json", "xml", "csv", "tsv"])
+def test_answer_query_caps_rows_and_writes_each_format(key):
+    from kg.serve.workers import Limits, answer_query
+    store = _small_store(30)
+    status, got, body = answer_query(store, "SELECT ?s ?o WHERE { ?s ?p ?o }", None, key, Limits(5, 30))
+    assert status == 200 and got == key
+    if key == "csv":   # CSV results are lossy (pyoxigraph will not parse them back): count records
+        rows = list(csv.reader(io.StringIO(body.decode())))[1:]
+        assert len(rows) == 30 and rows[0][1].startswith("line\nbreak")
+    else:
+        fmt = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML, "tsv": ox.QueryResultsFormat.TSV}[key]
+        parsed = list(ox.parse_query_results(body, format=fmt))
+        assert len(parsed) == 30 and parsed[0]["o"].language == "en"
+    status, _, body = answer_query(store, "SELECT ?s ?o WHERE { ?s ?p ?o }", None, key, Limits(5, 29))
+    assert status == 422 and b"more than 29 rows" in body
+
+
+def test_construct_defaults_to_turtle_and_html_is_a_table():
+    from kg.serve.workers import Limits, answer_query
+    store = _small_store(3)
+    status, key, body = answer_query(store, "CONSTRUCT WHERE { ?s ?p ?o }", "*/*", None, Limits(5, 10))
+    assert status == 200 and key == "ttl" and len(parse(body, "turtle")) == 3
+    status, key, body = answer_query(store, "CONSTRUCT WHERE { ?s ?p ?o }", "text/html", None, Limits(5, 10))
+    assert key == "html" and json.loads(body)["head"]["vars"] == ["subject", "predicate", "object"]
+
+
+def test_create_app_serves_pages_from_the_store_it_is_given(served_release):
+    """Pages need no workers: the app reads the store it was handed (here, the release in memory)."""
+    from starlette.testclient import TestClient
+    from kg.serve import ServeConfig, create_app
+    from kg.store import EmbeddedStore
+    app = create_app(EmbeddedStore.from_release(served_release), ServeConfig(release=served_release))
+    client = TestClient(app)            # no lifespan: the worker pool is not started
+    r = client.get("/vocab/MicrowaveAblation", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and "Vogl 2023" in r.text
+    assert client.get("/vocab/MicrowaveAblation.nt").content.count(b"\n") > 3
