@@ -1,52 +1,54 @@
-"""Named queries: read `queries/*.rq` and their headers, bind parameters, run, format.
+"""Named queries: read `queries/*.rq` and their headers, bind parameters, run, turn rows into Python.
 
 A query file opens with a header of `#+ ` lines holding YAML (title, kind, description,
 params, example). The header is the documentation (`kg query --docs`) and the contract:
-parameters are validated against it and bound as typed RDF terms, never pasted into the
-query text. Terms are resolved through `kg.vocab.TermIndex`, so `MWA`, `microwave
-ablation` and `MicrowaveAblation` all bind `bcmkg:MicrowaveAblation`, and a typo gets a
-"did you mean".
+parameters are validated against it and bound as typed RDF terms (pyoxigraph terms), never
+pasted into the query text. Terms are resolved through `kg.ontology.terms.TermIndex`, so `MWA`,
+`microwave ablation` and `MicrowaveAblation` all bind `bcmkg:MicrowaveAblation`, and a typo
+gets a "did you mean". A parsed query is cached per file and modification time, so running
+one does not re-read or re-parse it. Formatting answers is `kg.formats`.
 
     >>> rows = query("flagship", site="liver", subtype="HR+", mode="any")  # doctest: +SKIP
     >>> rows[0]["modalityLabel"], rows[0]["value"]                                # doctest: +SKIP
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import shlex
-import sys
-import types
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+import pyoxigraph as ox
 import yaml
-from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
-from rdflib.term import Node
 
 from .errors import QueryError
-from .store import Engine, Result, check_iri, open_store, result_to_json
-from .rdf import BCD, BCMKG, PREFIXES
+from .formats import FORMATS, format_result  # noqa: F401  (format_result: kept importable from here)
+from .paths import project_dir, queries_dir, release_dir
+from .rdf import BCD, BCMKG, check_iri, prefix_block
+from .store import Result, Store, Term, materialise, open_store
 from .ontology.terms import TermIndex
 
-ROOT = Path(__file__).resolve().parent.parent
-QUERIES_DIR = ROOT / "queries"
 PARAM_TYPES = {"term", "decimal", "integer", "string", "enum", "document", "study", "iri"}
 KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "prognosis", "discordance",
          "provenance", "disagreement", "vocabulary"]
-FORMATS = ["table", "csv", "json", "md"]
+#: Names a query parameter may not have: they are kg.query()'s own keyword arguments.
+RESERVED_PARAMS = {"store", "release"}
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_DECIMAL = ox.NamedNode(XSD + "decimal")
+XSD_INTEGER = ox.NamedNode(XSD + "integer")
+_INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                               "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
+                               "unsignedShort", "unsignedByte")}
+_FLOATS = {XSD + "double", XSD + "float"}
+_VOCAB, _DATA = str(BCMKG), str(BCD)
 
-__all__ = ["Param", "NamedQuery", "load_queries", "get_query", "bind", "run", "run_sparql", "query",
-           "Rows", "format_result", "parse_params", "docs_markdown", "default_release", "term_index", "QUERIES_DIR"]
-
-
-def default_release() -> Path:
-    return ROOT / "build" / "release"
+__all__ = ["Param", "NamedQuery", "load_query", "load_queries", "get_query", "bind", "run", "run_sparql",
+           "query", "Rows", "to_rows", "python_value", "hide_params", "parse_params", "docs_markdown",
+           "term_index", "KINDS", "PARAM_TYPES", "RESERVED_PARAMS"]
 
 
 @dataclass
@@ -118,6 +120,17 @@ def parse_header(text: str, path: Path) -> dict:
 
 
 def load_query(path: Path) -> NamedQuery:
+    """One `.rq` file, parsed and checked; cached per path and modification time."""
+    path = Path(path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as err:
+        raise QueryError(f"cannot read {path}: {err.strerror}") from None
+    return _load_query(path, stamp)
+
+
+@lru_cache(maxsize=256)
+def _load_query(path: Path, stamp: int) -> NamedQuery:
     text = path.read_text(encoding="utf-8")
     h = parse_header(text, path)
     missing = [k for k in ("title", "kind", "description", "example") if not h.get(k)]
@@ -141,6 +154,9 @@ def load_query(path: Path) -> NamedQuery:
             raise QueryError(f"{path}: parameter {name}: an enum parameter needs allowed values")
         if not p.description:
             raise QueryError(f"{path}: parameter {name}: no description")
+        if name in RESERVED_PARAMS:
+            raise QueryError(f"{path}: parameter {name}: the name is reserved (kg.query's own "
+                             f"{', '.join(sorted(RESERVED_PARAMS))} arguments); rename it")
         if not re.search(r"\?" + re.escape(name) + r"\b", _body(text)):
             raise QueryError(f"{path}: parameter {name} is not used as ?{name} in the query")
         if not re.search(r"\?" + re.escape(name) + r"\b", _select_clause(text)):
@@ -161,13 +177,14 @@ def _body(text: str) -> str:
     return "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
 
 
-def load_queries(folder: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
-    """Every `.rq` in the folder, by name (file stem)."""
-    return {p.stem: load_query(p) for p in sorted(Path(folder).glob("*.rq"))}
+def load_queries(folder: Path | None = None) -> dict[str, NamedQuery]:
+    """Every `.rq` in the folder (default: the project's queries/), by name (file stem)."""
+    return {p.stem: load_query(p) for p in sorted(Path(folder or queries_dir()).glob("*.rq"))}
 
 
-def get_query(name: str, folder: Path = QUERIES_DIR) -> NamedQuery:
-    path = Path(folder) / f"{name}.rq"
+def get_query(name: str, folder: Path | None = None) -> NamedQuery:
+    folder = Path(folder or queries_dir())
+    path = folder / f"{name}.rq"
     if not path.is_file():
         import difflib
         names = sorted(p.stem for p in Path(folder).glob("*.rq"))
@@ -177,9 +194,13 @@ def get_query(name: str, folder: Path = QUERIES_DIR) -> NamedQuery:
     return load_query(path)
 
 
+def term_index(ontology_dir: Path | None = None) -> TermIndex:
+    """Term ids, labels, synonyms and abbreviations from the ontology template (cached per process)."""
+    return _term_index(Path(ontology_dir or project_dir("ontology")))
+
+
 @lru_cache(maxsize=4)
-def term_index(ontology_dir: Path = ROOT / "ontology") -> TermIndex:
-    """Term ids, labels, synonyms and abbreviations from the ontology template."""
+def _term_index(ontology_dir: Path) -> TermIndex:
     from .ontology.terms import read_template, terms_from_rows
     return TermIndex(terms_from_rows(read_template(ontology_dir)))
 
@@ -187,13 +208,13 @@ def term_index(ontology_dir: Path = ROOT / "ontology") -> TermIndex:
 _DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-def bind(q: NamedQuery, values: Mapping[str, Any], terms: TermIndex | None = None) -> dict[str, Node]:
-    """Validate parameter values against the header and turn them into typed RDF terms."""
+def bind(q: NamedQuery, values: Mapping[str, Any], terms: TermIndex | None = None) -> dict[str, Term]:
+    """Validate parameter values against the header and turn them into typed pyoxigraph terms."""
     unknown = sorted(set(values) - set(q.params))
     if unknown:
         allowed = ", ".join(q.params) or "none"
         raise QueryError(f"query {q.name}: unknown parameter(s) {', '.join(unknown)}; allowed: {allowed}")
-    out: dict[str, Node] = {}
+    out: dict[str, Term] = {}
     for name, p in q.params.items():
         raw = values.get(name, p.default)
         if raw is None or raw == "":
@@ -204,12 +225,12 @@ def bind(q: NamedQuery, values: Mapping[str, Any], terms: TermIndex | None = Non
     return out
 
 
-def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
+def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Term:
     where = f"query {q.name}: parameter {p.name}"
-    text = str(raw).strip()
+    text = (raw.value if isinstance(raw, (ox.NamedNode, ox.Literal)) else str(raw)).strip()
     if p.type == "term":
-        if isinstance(raw, URIRef) or text.startswith(str(BCMKG)):
-            text = text[len(str(BCMKG)):]
+        if text.startswith(_VOCAB):
+            text = text[len(_VOCAB):]
         elif text.startswith("bcmkg:"):
             text = text[len("bcmkg:"):]
         index = terms or term_index()
@@ -217,7 +238,7 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
         errors = []
         for root in roots:
             try:
-                return BCMKG[index.resolve(text, root=root)]
+                return ox.NamedNode(_VOCAB + index.resolve(text, root=root))
             except LookupError as err:
                 errors.append(str(err))
         message = errors[0]
@@ -230,7 +251,7 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
             close = difflib.get_close_matches(text, p.allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise QueryError(f"{where}: {text!r} is not allowed; allowed: {', '.join(p.allowed)}{hint}")
-        return Literal(text)
+        return ox.Literal(text)
     if p.type in ("decimal", "integer"):
         try:
             number = Decimal(text)
@@ -241,21 +262,21 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Node:
         if p.type == "integer":
             if number != number.to_integral_value():
                 raise QueryError(f"{where}: {text!r} is not an integer")
-            return Literal(str(int(number)), datatype=XSD.integer)
-        return Literal(text, datatype=XSD.decimal)
+            return ox.Literal(str(int(number)), datatype=XSD_INTEGER)
+        return ox.Literal(text, datatype=XSD_DECIMAL)
     if p.type == "string":
-        return Literal(text)          # matched literally: rdflib escapes it when serialised
+        return ox.Literal(text)       # matched literally: the VALUES block escapes it (N-Triples syntax)
     if p.type in ("document", "study"):
-        if text.startswith(str(BCD)):
+        if text.startswith(_DATA):
             text = text.rsplit("/", 1)[-1]
         if not _DOC_ID.match(text):
             raise QueryError(f"{where}: {text!r} is not a {p.type} id (lowercase letters, digits, '-')")
-        return BCD[f"{p.type}/{text}"]
+        return ox.NamedNode(f"{_DATA}{p.type}/{text}")
     if p.type == "iri":
         if text.startswith("bcd:"):
-            text = str(BCD) + text[4:]
+            text = _DATA + text[4:]
         try:
-            return URIRef(check_iri(text))
+            return ox.NamedNode(check_iri(text))
         except QueryError as err:
             raise QueryError(f"{where}: {err}") from None
     raise QueryError(f"{where}: unsupported type {p.type}")
@@ -287,15 +308,17 @@ def _word_suggestions(index: TermIndex, text: str, roots: list[str | None]) -> s
     return f"; did you mean {' or '.join(shown)}?" if shown else ""
 
 
-def run(name: str, params: Mapping[str, Any] | None = None, engine: Engine | None = None,
-        release: Path | None = None, endpoint: str | None = None,
-        folder: Path = QUERIES_DIR) -> Result:
-    """Run one named query with validated, bound parameters."""
+def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None = None, *,
+        release: Path | None = None, folder: Path | None = None, engine: Store | None = None) -> Result:
+    """Run one named query with validated, bound parameters (on `store`, else the release's embedded store).
+
+    `engine` is the old name of `store`, accepted while callers move.
+    """
     q = get_query(name, folder)
     bindings = bind(q, params or {})
-    engine = engine or open_store(release, endpoint)
-    result = engine.select(q.text, bindings)
-    _check_known(q, bindings, result, engine)
+    store = store or engine or open_store(release)
+    result = store.select(q.text, bindings)
+    _check_known(q, bindings, result, store)
     return hide_params(q, result)
 
 
@@ -305,33 +328,41 @@ def hide_params(q: NamedQuery, result: Result) -> Result:
     return Result(keep, [{k: r.get(k) for k in keep} for r in result.rows], result.seconds)
 
 
-def _check_known(q: NamedQuery, bindings: dict[str, Node], result: Result, engine: Engine) -> None:
+_KNOWN = ("PREFIX bcmkg: <" + _VOCAB + "> SELECT ?x WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
+          "bcmkg:%s }")
+
+
+def _check_known(q: NamedQuery, bindings: Mapping[str, Term], result: Result, store: Store) -> None:
     """An empty answer for a document or study that does not exist is an error, not 'no rows'."""
     if result.rows:
         return
     for name, p in q.params.items():
         if p.type in ("document", "study") and name in bindings:
-            cls = "SourceDocument" if p.type == "document" else "Study"
-            ids = engine.select(
-                f"PREFIX bcmkg: <{BCMKG}> SELECT ?x WHERE {{ ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* bcmkg:{cls} }}")
-            known = sorted({str(r["x"]).rsplit("/", 1)[-1] for r in ids.rows})
-            if bindings[name] not in {r["x"] for r in ids.rows}:
+            ids = store.select(_KNOWN % ("SourceDocument" if p.type == "document" else "Study"))
+            found = {r["x"] for r in ids.rows}
+            if bindings[name] not in found:
                 import difflib
-                wanted = str(bindings[name]).rsplit("/", 1)[-1]
+                known = sorted({t.value.rsplit("/", 1)[-1] for t in found if isinstance(t, ox.NamedNode)})
+                wanted = bindings[name].value.rsplit("/", 1)[-1]
                 close = difflib.get_close_matches(wanted, known, n=3)
                 hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(known[:30])}"
                 raise QueryError(f"query {q.name}: parameter {name}: unknown {p.type} {wanted!r}; {hint}")
 
 
-def run_sparql(text: str, release: Path | None = None, endpoint: str | None = None) -> Result:
-    """An ad-hoc SELECT; our prefixes are added when the text declares none."""
-    if not re.search(r"^\s*PREFIX\b", text, re.IGNORECASE | re.MULTILINE):
+_HAS_PREFIX = re.compile(r"^\s*PREFIX\b", re.IGNORECASE | re.MULTILINE)
+
+
+def run_sparql(text: str, store: Store | None = None, *, release: Path | None = None) -> Result | bool | list[ox.Triple]:
+    """An ad-hoc SELECT (-> Result), ASK (-> bool), CONSTRUCT or DESCRIBE (-> triples).
+
+    Our prefixes are added when the text declares none.
+    """
+    if not _HAS_PREFIX.search(text):
         text = prefix_block() + text
-    return open_store(release, endpoint).select(text)
-
-
-def prefix_block() -> str:
-    return "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
+    store = store or open_store(release)
+    start = time.perf_counter()
+    answer = store.raw(text)
+    return materialise(answer, time.perf_counter() - start)
 
 
 # --- rows for Python ----------------------------------------------------------------
@@ -353,13 +384,27 @@ class Rows(list):
         return frame
 
 
-def python_value(term: Node | None) -> Any:
+def python_value(term: Term | None) -> Any:
+    """str for IRIs and blank nodes, Decimal / int / float / bool for numbers and booleans, else the text."""
     if term is None:
         return None
-    if isinstance(term, (URIRef, BNode)):
-        return str(term)
-    value = term.toPython()
-    return str(term) if isinstance(value, Literal) else value
+    if not isinstance(term, ox.Literal):
+        return term.value
+    dt, text = term.datatype.value, term.value
+    try:
+        if dt == XSD + "decimal":
+            return Decimal(text)
+        if dt in _INTEGERS:
+            return int(text)
+        if dt == XSD + "boolean":
+            if text in ("true", "1", "false", "0"):
+                return text in ("true", "1")
+            return text
+        if dt in _FLOATS:
+            return float(text)
+    except (ValueError, InvalidOperation):
+        return text                 # an ill-typed literal keeps its text
+    return text
 
 
 def to_rows(result: Result) -> Rows:
@@ -368,61 +413,26 @@ def to_rows(result: Result) -> Rows:
     return rows
 
 
-def query(name: str, *, release: Path | None = None, endpoint: str | None = None, **params: Any) -> Rows:
-    """Run a named query from Python; rows are dicts of str / Decimal / int values.
+def query(name: str, params: Mapping[str, Any] | None = None, /, *, store: Store | None = None,
+          release: Path | None = None, **more_params: Any) -> Rows:
+    """Run a named query from Python; rows are dicts of str / Decimal / int / bool values.
+
+    Every keyword other than `store` and `release` is a query parameter (no query may declare
+    a parameter of those names), so `query("hazard_ratios", endpoint="OverallSurvival")` binds
+    the query's `endpoint`. A remote store: `store=kg.open_store(endpoint=URL)`.
 
     >>> import kg
     >>> kg.query("flagship", site="LiverMetastasis", subtype="HRPositive")  # doctest: +SKIP
     """
-    return to_rows(run(name, params, release=release, endpoint=endpoint))
+    return to_rows(run(name, {**(params or {}), **more_params}, store, release=release))
 
 
-# --- formatting --------------------------------------------------------------------
+# --- documentation ------------------------------------------------------------------
 
-def compact(term: Node | None) -> str:
-    """CURIE for our namespaces, plain text for literals."""
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        s = str(term)
-        for prefix, ns in PREFIXES.items():
-            if s.startswith(ns) and re.fullmatch(r"[A-Za-z0-9_./-]*", s[len(ns):]):
-                return f"{prefix}:{s[len(ns):]}"
-        return s
-    return str(term)
-
-
-def format_result(result: Result, fmt: str = "table") -> str:
-    if fmt == "json":
-        return result_to_json(result)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(result.variables)
-        for row in result.rows:
-            w.writerow(["" if row.get(v) is None else str(row[v]) for v in result.variables])
-        return buf.getvalue()
-    cells = [[compact(row.get(v)) for v in result.variables] for row in result.rows]
-    if fmt == "md":
-        esc = lambda s: s.replace("|", "\\|").replace("\n", " ")
-        lines = ["| " + " | ".join(result.variables) + " |",
-                 "|" + "|".join("---" for _ in result.variables) + "|"]
-        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in cells]
-        return "\n".join(lines) + "\n"
-    if fmt == "table":
-        widths = [min(60, max([len(v)] + [len(r[i]) for r in cells])) for i, v in enumerate(result.variables)]
-        clip = lambda s, w: s if len(s) <= w else s[:w - 1] + "…"
-        line = lambda r: "  ".join(clip(c, w).ljust(w) for c, w in zip(r, widths)).rstrip()
-        out = [line(result.variables), line(["-" * w for w in widths])] + [line(r) for r in cells]
-        out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
-        return "\n".join(out) + "\n"
-    raise QueryError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
-
-
-def docs_markdown(folder: Path = QUERIES_DIR, release: Path | None = None, max_rows: int = 8) -> str:
+def docs_markdown(folder: Path | None = None, release: Path | None = None, max_rows: int = 8) -> str:
     """docs/queries.md: every header, with the example's output on the current release."""
     queries = load_queries(folder)
-    engine = None
+    engine: Store | None
     try:
         engine = open_store(release)
     except Exception:
@@ -459,14 +469,3 @@ def docs_markdown(folder: Path = QUERIES_DIR, release: Path | None = None, max_r
                 except Exception as err:  # documentation must still be generated
                     out += [f"(example failed: {err})", ""]
     return "\n".join(out) + "\n"
-
-
-class _CallableModule(types.ModuleType):
-    """`kg.query(...)` must keep working after `import kg.query` rebinds the package attribute
-    `kg.query` from the front-door function to this module, so the module itself is callable."""
-
-    def __call__(self, name: str, **params: Any) -> Rows:
-        return query(name, **params)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,120 +1,190 @@
-"""The engine seam: one small interface, an embedded engine and a remote one.
+"""The engine: one interface, an embedded Oxigraph store and any remote SPARQL 1.1 endpoint.
 
-Every engine answers `select(sparql, bindings)` with a `Result` of rdflib terms, so the
-same `.rq` file gives comparable answers on a laptop (pyoxigraph, loaded from the
-release's `graph.nq`, default graph = union of the named graphs) and on any SPARQL 1.1
-endpoint (SPARQLWrapper). Parameters always arrive as typed RDF terms, never as text:
+Both engines answer with pyoxigraph terms, so the same `.rq` file gives the same Python
+types on a laptop and on a server:
 
-- a `VALUES` block of terms serialised by rdflib, placed as the first element of the
-  query's outer `WHERE` group (a trailing VALUES clause would be joined only after GROUP BY
-  and FILTER, which changes the meaning of aggregate and threshold queries). Both engines
-  use it: on pyoxigraph it was measured 1.2-13x faster than `substitutions=` (SEP-0007
-  pre-binding) at 2x10^4 claims, because Oxigraph plans the join from the bound values.
-  `EmbeddedStore(binding="substitutions")` keeps the other path, and the contract test
-  runs both.
+- `select(sparql, bindings)` -> `Result` (variables, rows of terms, None = unbound);
+- `ask(...)` -> bool; `construct(...)` -> list of `ox.Triple` (CONSTRUCT and DESCRIBE);
+- `raw(sparql)` -> the live `ox.QuerySolutions` / `ox.QueryBoolean` / `ox.QueryTriples`, for
+  the HTTP endpoint, which streams and serialises them with pyoxigraph itself.
+
+`EmbeddedStore` is pyoxigraph in process; its default graph is the union of the named graphs
+(`use_default_graph_as_union=True`). `open_store(release)` opens the release's on-disk store
+(`<release>/store/`, written by the build) read-only, in milliseconds; an older release
+without one is loaded from `graph.nq` into memory (said once on stderr). `RemoteStore` sends
+every query form through SPARQLWrapper and parses the answer with pyoxigraph
+(`ox.parse_query_results`, `ox.parse`). The embedded engine refuses SERVICE (a CLI query must
+not call out); the HTTP server's own guard decides about it for `/sparql`.
+
+Parameters always arrive as typed terms, never as text: a `VALUES` block of terms in
+N-Triples syntax (`str()` of a pyoxigraph term, which escapes quotes; IRIs checked with
+`kg.rdf.check_iri`), placed as the first element of the query's outer `WHERE` group (a
+trailing VALUES clause would be joined only after GROUP BY and FILTER, which changes the
+meaning of aggregate and threshold queries). Both engines use it: on pyoxigraph it was
+measured 1.2-13x faster than `substitutions=` (SEP-0007 pre-binding) at 2x10^4 claims,
+because Oxigraph plans the join from the bound values. `EmbeddedStore(binding="substitutions")`
+keeps the other path, and the contract test runs both. Where the outer WHERE is, and whether
+a query says SERVICE, is found once per query text on a copy whose comments, strings and
+IRIs are blanked out (same offsets), so a `#` comment or a string cannot hide or fake either.
 
     >>> store = open_store(Path("build/release"))                # doctest: +SKIP
     >>> store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"]  # doctest: +SKIP
+    <Literal value=29066 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
 
-An rdflib in-memory engine exists only so the benchmark can measure it against Oxigraph.
+An rdflib in-memory engine (`RdflibStore`, SELECT only) exists only so the benchmark can
+measure it against Oxigraph.
 """
 from __future__ import annotations
 
-import json
 import re
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Protocol
 
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Node
+import pyoxigraph as ox
 
 from .errors import KGError, QueryError
+from .paths import release_dir
+from .rdf import check_iri
 
-__all__ = ["Result", "Engine", "EmbeddedStore", "RemoteStore", "RdflibStore", "open_store",
-           "load_endpoint", "values_block", "check_iri"]
+__all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "RdflibStore", "open_store",
+           "load_endpoint", "values_block", "with_values", "uses_service", "materialise", "STORE_DIR"]
 
+Term = ox.NamedNode | ox.BlankNode | ox.Literal      # pyoxigraph terms everywhere in the engine
+STORE_DIR = "store"          # <release>/store/: the on-disk Oxigraph store the build writes
 NL = b"\n"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 @dataclass
 class Result:
-    """A SELECT answer: variable names in order, rows of rdflib terms (None = unbound)."""
+    """A SELECT answer: variable names in order, rows of pyoxigraph terms (None = unbound)."""
 
     variables: list[str]
-    rows: list[dict[str, Node | None]] = field(default_factory=list)
+    rows: list[dict[str, Term | None]] = field(default_factory=list)
     seconds: float = 0.0
 
     def __len__(self) -> int:
         return len(self.rows)
 
 
-class Engine(Protocol):
-    """What the query layer needs from a store: run one SELECT with bound terms."""
+class Store(Protocol):
+    """What the query layer and the server need from an engine."""
 
     name: str
 
-    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result: ...
+    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Result: ...
+
+    def ask(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> bool: ...
+
+    def construct(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]: ...
+
+    def raw(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
 
 
-def check_iri(iri: str) -> str:
-    """Reject characters that may not appear in an IRI (so a term can never break out of <...>)."""
-    if not iri or _BAD_IRI.search(iri):
-        raise QueryError(f"not a valid IRI: {iri!r}")
-    return iri
+# --- the query text: lexing once per text, binding ---------------------------------------
+
+# comments, strings (long ones first) and IRIs: the spans where a keyword means nothing
+_NOISE = re.compile(r'#[^\n]*|"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:\\.|[^"\\\n])*"'
+                    r"|'(?:\\.|[^'\\\n])*'|<[^<>\"{}|^`\\\s]*>")
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@lru_cache(maxsize=1024)
+def _blanked(sparql: str) -> str:
+    """The text with comments, strings and IRIs replaced by spaces (offsets kept)."""
+    return _NOISE.sub(lambda m: " " * len(m.group()), sparql)
+
+
+@lru_cache(maxsize=1024)
+def _where_offset(sparql: str) -> int:
+    """Offset just after the `{` of the outer WHERE group; -1 when there is none."""
+    m = _WHERE.search(_blanked(sparql))
+    return m.end() if m else -1
+
+
+@lru_cache(maxsize=1024)
+def uses_service(sparql: str) -> bool:
+    """True when the query says SERVICE outside comments, strings and IRIs."""
+    return bool(_SERVICE.search(_blanked(sparql)))
+
+
+def values_block(bindings: Mapping[str, Term]) -> str:
+    """`VALUES (?a ?b) { (<iri> "x"^^<...#decimal>) }` from pyoxigraph terms (N-Triples syntax)."""
+    if not bindings:
+        return ""
+    names, cells = [], []
+    for name, term in bindings.items():
+        if not _VAR_NAME.fullmatch(name):
+            raise QueryError(f"bad parameter name {name!r}")
+        if isinstance(term, ox.NamedNode):
+            check_iri(term.value)
+        elif not isinstance(term, ox.Literal):
+            raise QueryError(f"cannot bind {term!r}: only IRIs and literals can be parameters")
+        names.append("?" + name)
+        cells.append(str(term))
+    return f"VALUES ({' '.join(names)}) {{ ({' '.join(cells)}) }}"
+
+
+def with_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
+    """Insert the VALUES block as the first element of the outer WHERE group."""
+    block = values_block(bindings or {})
+    if not block:
+        return sparql
+    at = _where_offset(sparql)
+    if at < 0:
+        raise QueryError("query has no WHERE { ... } to bind parameters into")
+    return sparql[:at] + "\n  " + block + "\n" + sparql[at:]
+
+
+def materialise(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
+                seconds: float = 0.0) -> Result | bool | list[ox.Triple]:
+    """A live answer as a Result (SELECT), a bool (ASK) or a list of triples (CONSTRUCT, DESCRIBE)."""
+    if isinstance(answer, ox.QuerySolutions):
+        names = [v.value for v in answer.variables]
+        rows = [{n: sol[n] for n in names} for sol in answer]
+        return Result(names, rows, seconds)
+    if isinstance(answer, ox.QueryBoolean):
+        return bool(answer)
+    return list(answer)
+
+
+def _expect(answer, kind: type, form: str):
+    if not isinstance(answer, kind):
+        raise QueryError(f"not a {form} query (use select for SELECT, ask for ASK, construct for "
+                         "CONSTRUCT and DESCRIBE)")
+    return answer
 
 
 # --- embedded: pyoxigraph ------------------------------------------------------------
 
-def _to_ox(term: Node):
-    """A bound parameter as a pyoxigraph term: IRIs are checked first, so a crafted value cannot
-    break out of its term."""
-    from .release import to_ox
-    if isinstance(term, URIRef):
-        check_iri(str(term))
-    try:
-        return to_ox(term)
-    except TypeError:
-        raise QueryError(f"cannot bind {term!r}") from None
-
-
-def _from_ox(term) -> Node | None:
-    import pyoxigraph as ox
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == XSD_STRING:      # RDF 1.1: "x" and "x"^^xsd:string are one term
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    return Literal(str(term))
-
-
 class EmbeddedStore:
-    """Oxigraph in process: no server, loads a release in seconds, answers in milliseconds."""
+    """Oxigraph in process: opens a release's on-disk store in milliseconds, answers in milliseconds.
+
+    `store` is any `ox.Store` (read-only on disk, or in memory for tests and the benchmark).
+    SERVICE is refused unless `allow_service` (for a caller that has checked its hosts itself).
+    """
 
     name = "embedded"
 
-    def __init__(self, store=None, binding: str = "values"):
-        import pyoxigraph as ox
+    def __init__(self, store: ox.Store | None = None, binding: str = "values", allow_service: bool = False):
+        if binding not in ("values", "substitutions"):
+            raise QueryError(f"unknown binding {binding!r}; allowed: values, substitutions")
         self.store = store if store is not None else ox.Store()
-        self.load_seconds = 0.0
         self.binding = binding      # "values" (default, measured faster) or "substitutions"
+        self.allow_service = allow_service
+        self.load_seconds = 0.0
 
     @classmethod
     def from_release(cls, release: Path) -> "EmbeddedStore":
-        import pyoxigraph as ox
+        """The release's graph.nq loaded into an in-memory store (the fallback, and the benchmark's load)."""
         nquads = Path(release) / "graph.nq"
         if not nquads.is_file():
             raise KGError(f"no release at {release}: {nquads.name} missing (run `kg build` first)")
@@ -125,28 +195,64 @@ class EmbeddedStore:
         self.load_seconds = time.perf_counter() - start
         return self
 
-    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
-        import pyoxigraph as ox
+    @classmethod
+    def open(cls, release: Path) -> "EmbeddedStore":
+        """The release's on-disk store, read-only; graph.nq in memory when the release has none."""
+        folder = Path(release) / STORE_DIR
+        if not folder.is_dir():
+            print(f"note: {release} has no {STORE_DIR}/ (an older release); loading graph.nq into memory "
+                  "(`kg build` writes the on-disk store)", file=sys.stderr)
+            return cls.from_release(release)
         start = time.perf_counter()
-        if self.binding == "substitutions":
-            subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()} or None
-        else:
-            sparql, subs = with_values(sparql, bindings or {}), None
         try:
-            answer = self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs)
+            self = cls(ox.Store.read_only(str(folder)))
+        except OSError as err:
+            raise KGError(f"cannot open the store {folder}: {err}") from err
+        self.load_seconds = time.perf_counter() - start
+        return self
+
+    def raw(self, sparql: str, bindings: Mapping[str, Term] | None = None):
+        if not self.allow_service and uses_service(sparql):
+            raise QueryError("SERVICE is not allowed in the embedded engine (it would call another "
+                             "endpoint); run the query on that endpoint with --endpoint URL")
+        if self.binding == "substitutions":
+            subs = {ox.Variable(k): _checked(v) for k, v in (bindings or {}).items()} or None
+        else:
+            sparql, subs = with_values(sparql, bindings), None
+        try:
+            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs)
         except SyntaxError as err:
             raise QueryError(f"SPARQL syntax error: {err}") from err
-        if not isinstance(answer, ox.QuerySolutions):
-            raise QueryError("only SELECT queries are supported here")
-        names = [v.value for v in answer.variables]
-        rows = [{n: _from_ox(sol[n]) for n in names} for sol in answer]
-        return Result(names, rows, time.perf_counter() - start)
+        except (OSError, RuntimeError) as err:
+            raise QueryError(f"query failed: {err}") from err
+
+    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Result:
+        start = time.perf_counter()
+        answer = _expect(self.raw(sparql, bindings), ox.QuerySolutions, "SELECT")
+        result = materialise(answer)
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def ask(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> bool:
+        return bool(_expect(self.raw(sparql, bindings), ox.QueryBoolean, "ASK"))
+
+    def construct(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+        return list(_expect(self.raw(sparql, bindings), ox.QueryTriples, "CONSTRUCT or DESCRIBE"))
+
+
+def _checked(term: Term) -> Term:
+    """A bound parameter for substitutions=: IRIs checked, blank nodes refused (as in a VALUES block)."""
+    if isinstance(term, ox.NamedNode):
+        check_iri(term.value)
+    elif not isinstance(term, ox.Literal):
+        raise QueryError(f"cannot bind {term!r}: only IRIs and literals can be parameters")
+    return term
 
 
 # --- rdflib in memory (benchmark baseline only) --------------------------------------
 
 class RdflibStore:
-    """rdflib's memory Dataset; kept to measure it, not as a default (12-15x slower to load)."""
+    """rdflib's memory Dataset; kept to measure it, not as a default (12-15x slower to load). SELECT only."""
 
     name = "rdflib"
 
@@ -157,76 +263,30 @@ class RdflibStore:
         self.ds.parse(str(Path(release) / "graph.trig"), format="trig")
         self.load_seconds = time.perf_counter() - start
 
-    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
+    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Result:
+        from .rdf import to_ox
         start = time.perf_counter()
         # rdflib's initBindings is applied late for aggregates; the VALUES block keeps
         # the same meaning as the other engines.
-        answer = self.ds.query(with_values(sparql, bindings or {}))
+        answer = self.ds.query(with_values(sparql, bindings))
         names = [str(v) for v in answer.vars]
-        rows = [{n: r[i] for i, n in enumerate(names)} for r in answer]
+        rows = [{n: None if r[i] is None else to_ox(r[i]) for i, n in enumerate(names)} for r in answer]
         return Result(names, rows, time.perf_counter() - start)
 
 
 # --- remote: any SPARQL 1.1 endpoint -------------------------------------------------
 
-def values_block(bindings: Mapping[str, Node]) -> str:
-    """`VALUES (?a ?b) { (<iri> "x"^^xsd:decimal) }` from terms rdflib serialises and escapes."""
-    if not bindings:
-        return ""
-    names = list(bindings)
-    cells = []
-    for n in names:
-        term = bindings[n]
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n):
-            raise QueryError(f"bad parameter name {n!r}")
-        if isinstance(term, URIRef):
-            check_iri(str(term))
-        elif not isinstance(term, Literal):
-            raise QueryError(f"cannot bind {term!r} remotely")
-        cells.append(term.n3())
-    return f"VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(cells)}) }}"
-
-
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-
-
-def _strip_comments(sparql: str) -> str:
-    """Blank out comments (keeping offsets) so a '#'-comment cannot hide or fake a WHERE."""
-    out, in_str, in_iri, i = [], None, False, 0
-    while i < len(sparql):
-        ch = sparql[i]
-        if in_str:
-            if ch == "\\":
-                out.append(sparql[i:i + 2]); i += 2; continue
-            if ch == in_str:
-                in_str = None
-        elif in_iri:
-            in_iri = ch != ">"
-        elif ch in "\"'":
-            in_str = ch
-        elif ch == "<" and re.match(r"<[^\s<>\"{}|^`\\]*>", sparql[i:]):
-            in_iri = True
-        elif ch == "#":
-            j = sparql.find("\n", i)
-            j = len(sparql) if j < 0 else j
-            out.append(" " * (j - i)); i = j; continue
-        out.append(ch); i += 1
-    return "".join(out)
-
-
-def with_values(sparql: str, bindings: Mapping[str, Node]) -> str:
-    """Insert the VALUES block as the first element of the outer WHERE group."""
-    block = values_block(bindings)
-    if not block:
-        return sparql
-    m = _WHERE.search(_strip_comments(sparql))
-    if not m:
-        raise QueryError("query has no WHERE { ... } to bind parameters into")
-    return sparql[:m.end()] + "\n  " + block + "\n" + sparql[m.end():]
+_RESULTS_ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.8, "
+                   "text/tab-separated-values;q=0.5")
+_RDF_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
 
 
 class RemoteStore:
-    """A SPARQL 1.1 query endpoint through SPARQLWrapper (Oxigraph, Virtuoso, GraphDB, Neptune)."""
+    """A SPARQL 1.1 query endpoint through SPARQLWrapper (Oxigraph, Virtuoso, GraphDB, Neptune).
+
+    Every query form is POSTed; the answer is parsed by pyoxigraph from whatever results or
+    RDF media type the endpoint chose among those asked for.
+    """
 
     name = "remote"
 
@@ -234,43 +294,57 @@ class RemoteStore:
         self.endpoint = endpoint
         self.timeout = timeout
 
-    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
-        from SPARQLWrapper import JSON, POST, SPARQLWrapper
-        text = with_values(sparql, bindings or {})
+    def _send(self, sparql: str) -> tuple[bytes, str, str]:
+        """POST the query; (body, media type, SPARQLWrapper's reading of the query form)."""
+        from SPARQLWrapper import POST, SPARQLWrapper
         client = SPARQLWrapper(self.endpoint)
-        client.setQuery(text)
+        client.setQuery(sparql)
         client.setMethod(POST)
-        client.setReturnFormat(JSON)
+        client.setOnlyConneg(True)
         client.setTimeout(self.timeout)
-        start = time.perf_counter()
+        form = client.queryType or "SELECT"
+        client.addCustomHttpHeader("Accept", _RDF_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else _RESULTS_ACCEPT)
         try:
-            data = client.query().convert()
+            response = client.query().response
+            body = response.read()
         except Exception as err:  # SPARQLWrapper raises several unrelated types
-            raise QueryError(f"endpoint {self.endpoint} failed: {err}") from err
-        return parse_results_json(data, time.perf_counter() - start)
+            detail = err.args[0] if err.args and isinstance(err.args[0], bytes) else err
+            raise QueryError(f"endpoint {self.endpoint} failed: {detail!s:.500}") from err
+        media = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        return body, media, form
 
+    def _answer(self, sparql: str):
+        """The answer as pyoxigraph parsed it: QuerySolutions, QueryBoolean or a list of triples."""
+        body, media, form = self._send(sparql)
+        results = ox.QueryResultsFormat.from_media_type(media) if media else None
+        rdf = ox.RdfFormat.from_media_type(media) if media and results is None else None
+        try:
+            if results is not None:
+                return ox.parse_query_results(body, format=results)
+            if rdf is not None or form in ("CONSTRUCT", "DESCRIBE"):
+                return [q.triple for q in ox.parse(body, format=rdf or ox.RdfFormat.N_TRIPLES)]
+            return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError) as err:
+            raise QueryError(f"endpoint {self.endpoint}: unreadable answer ({media or 'no type'}): {err}") from err
 
-def parse_results_json(data: dict, seconds: float = 0.0) -> Result:
-    """SPARQL 1.1 Query Results JSON -> Result."""
-    names = list(data.get("head", {}).get("vars", []))
-    rows = []
-    for b in data.get("results", {}).get("bindings", []):
-        rows.append({n: _from_json(b.get(n)) for n in names})
-    return Result(names, rows, seconds)
+    def raw(self, sparql: str):
+        answer = self._answer(sparql)
+        if isinstance(answer, list):        # an ox.QueryTriples is made by a query only: re-query the triples
+            graph = ox.Store()
+            graph.extend(ox.Quad(t.subject, t.predicate, t.object) for t in answer)
+            return graph.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        return answer
 
+    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Result:
+        start = time.perf_counter()
+        answer = _expect(self._answer(with_values(sparql, bindings)), ox.QuerySolutions, "SELECT")
+        return materialise(answer, time.perf_counter() - start)  # type: ignore[return-value]
 
-def _from_json(cell: dict | None) -> Node | None:
-    if cell is None:
-        return None
-    kind, value = cell["type"], cell["value"]
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if "xml:lang" in cell:
-        return Literal(value, lang=cell["xml:lang"])
-    dt = cell.get("datatype")
-    return Literal(value, datatype=URIRef(dt) if dt and dt != XSD_STRING else None)
+    def ask(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> bool:
+        return bool(_expect(self._answer(with_values(sparql, bindings)), ox.QueryBoolean, "ASK"))
+
+    def construct(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+        return _expect(self._answer(with_values(sparql, bindings)), list, "CONSTRUCT or DESCRIBE")
 
 
 # --- opening and loading -------------------------------------------------------------
@@ -278,17 +352,25 @@ def _from_json(cell: dict | None) -> Node | None:
 _CACHE: dict[tuple, EmbeddedStore] = {}
 
 
-def open_store(release: Path | None = None, endpoint: str | None = None) -> Engine:
-    """The remote engine when an endpoint is given, else the embedded one (cached per release)."""
+def _stamp(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def open_store(release: Path | None = None, endpoint: str | None = None) -> Store:
+    """The remote engine when an endpoint is given, else the embedded one over a release (cached per process).
+
+    The release defaults to `kg.paths.release_dir()` (KG_RELEASE, else build/release).
+    """
     if endpoint:
         return RemoteStore(endpoint)
-    from .query import default_release
-    release = Path(release or default_release()).resolve()
-    nquads = release / "graph.nq"
-    key = (str(release), nquads.stat().st_mtime_ns if nquads.exists() else 0)
+    folder = release_dir(release).resolve()
+    key = (str(folder), _stamp(folder / STORE_DIR), _stamp(folder / "graph.nq"))
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = EmbeddedStore.from_release(release)
+        _CACHE[key] = EmbeddedStore.open(folder)
     return _CACHE[key]
 
 
@@ -299,7 +381,8 @@ def load_endpoint(release: Path, endpoint: str, protocol: str = "gsp", log=print
     (replaces the graph, so loading twice is harmless). `update`: SPARQL 1.1 Update,
     `DROP SILENT GRAPH` then `INSERT DATA` per graph, for stores without the GSP.
     """
-    import pyoxigraph as ox
+    if protocol not in ("gsp", "update"):
+        raise QueryError(f"unknown protocol {protocol!r}; allowed: gsp, update")
     trig = Path(release) / "graph.trig"
     if not trig.is_file():
         raise KGError(f"no release at {release}: graph.trig missing (run `kg build` first)")
@@ -314,12 +397,10 @@ def load_endpoint(release: Path, endpoint: str, protocol: str = "gsp", log=print
         if protocol == "gsp":
             url = endpoint + ("&" if "?" in endpoint else "?") + urllib.parse.urlencode({"graph": g})
             _http(url, "PUT", body, "application/n-triples")
-        elif protocol == "update":
+        else:
             text = (f"DROP SILENT GRAPH <{check_iri(g)}> ;\nINSERT DATA {{ GRAPH <{g}> {{\n".encode()
                     + body + b"}}")
             _http(endpoint, "POST", text, "application/sparql-update")
-        else:
-            raise QueryError(f"unknown protocol {protocol!r}; allowed: gsp, update")
         count += 1
         log(f"loaded {g} ({body.count(NL)} triples)")
     return count
@@ -334,21 +415,3 @@ def _http(url: str, method: str, body: bytes, content_type: str) -> None:
         raise KGError(f"{method} {url} failed: HTTP {err.code} {err.read()[:300]!r}") from err
     except urllib.error.URLError as err:
         raise KGError(f"{method} {url} failed: {err.reason}") from err
-
-
-def result_to_json(result: Result) -> str:
-    """SPARQL 1.1 Query Results JSON."""
-    def cell(t: Node) -> dict:
-        if isinstance(t, URIRef):
-            return {"type": "uri", "value": str(t)}
-        if isinstance(t, BNode):
-            return {"type": "bnode", "value": str(t)}
-        d = {"type": "literal", "value": str(t)}
-        if t.language:
-            d["xml:lang"] = t.language
-        elif t.datatype and str(t.datatype) != "http://www.w3.org/2001/XMLSchema#string":
-            d["datatype"] = str(t.datatype)
-        return d
-    bindings = [{k: cell(v) for k, v in row.items() if v is not None} for row in result.rows]
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
-                      indent=1, ensure_ascii=False) + "\n"

@@ -32,6 +32,21 @@ def store(release):
 
 
 @pytest.fixture(scope="session")
+def disk_store(release):
+    """The embedded engine as `kg query` opens it: the release's on-disk store, read-only."""
+    from kg.store import STORE_DIR, EmbeddedStore
+    assert (release / STORE_DIR).is_dir(), "the build writes the on-disk store"
+    return EmbeddedStore.open(release)
+
+
+@pytest.fixture(scope="session")
+def memory_store(store):
+    """The embedded engine over the in-memory store (graph.nq loaded), as an older release opens."""
+    from kg.store import EmbeddedStore
+    return EmbeddedStore(store)
+
+
+@pytest.fixture(scope="session")
 def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("the corpus (../shared/corpus) is not beside the project")

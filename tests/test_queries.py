@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import pyoxigraph as ox
+
 from kg.errors import QueryError
-from kg.query import QUERIES_DIR, KINDS, bind, get_query, load_queries, run, to_rows
+from kg.query import KINDS, RESERVED_PARAMS, bind, get_query, load_queries, run, to_rows
 from kg.store import EmbeddedStore, with_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +30,12 @@ V = "https://w3id.org/bcmkg/vocab/"
 
 
 @pytest.fixture(scope="module")
-def engine(release) -> EmbeddedStore:
-    return EmbeddedStore.from_release(release)
+def engine(disk_store) -> EmbeddedStore:
+    return disk_store
 
 
 def ask(engine, name, **params):
-    return to_rows(run(name, params, engine=engine))
+    return to_rows(run(name, params, engine))
 
 
 def has(rows, **want) -> bool:
@@ -52,7 +54,7 @@ def has(rows, **want) -> bool:
 # --- the library itself --------------------------------------------------------------
 
 def test_every_header_parses_and_is_complete():
-    queries = load_queries(QUERIES_DIR)
+    queries = load_queries()
     assert len(queries) >= 25
     for q in queries.values():
         assert q.title and q.description and q.kind in KINDS
@@ -76,7 +78,7 @@ def test_every_query_has_an_expected_answer_here():
 @pytest.mark.parametrize("name", sorted(load_queries()))
 def test_example_runs(engine, name):
     q = get_query(name)
-    rows = to_rows(run(name, q.example_params(), engine=engine))
+    rows = to_rows(run(name, q.example_params(), engine))
     assert rows, f"{name}: its documented example gives no rows"
 
 
@@ -399,57 +401,56 @@ INJECTION = 'liver" } ; DROP ALL ; #'
 
 def test_injection_in_a_term_parameter_is_rejected(engine):
     with pytest.raises(QueryError, match="unknown"):
-        run("flagship", {"site": INJECTION}, engine=engine)
+        run("flagship", {"site": INJECTION}, engine)
 
 
 def test_injection_in_a_string_parameter_is_matched_literally(engine, release):
-    rows = run("table_claims", {"document": "greco2026", "table": INJECTION}, engine=engine).rows
+    rows = run("table_claims", {"document": "greco2026", "table": INJECTION}, engine).rows
     assert rows == []
-    rows = run("find_term", {"text": INJECTION}, engine=engine).rows
+    rows = run("find_term", {"text": INJECTION}, engine).rows
     assert rows == []
     # the graph is untouched, and the remote form escapes the quote inside a VALUES block
-    assert len(run("documents", {}, engine=engine).rows) == 5
-    from rdflib import Literal
-    text = with_values("SELECT ?x WHERE { ?s ?p ?x }", {"x": Literal(INJECTION)})
+    assert len(run("documents", {}, engine).rows) == 5
+    text = with_values("SELECT ?x WHERE { ?s ?p ?x }", {"x": ox.Literal(INJECTION)})
     assert 'VALUES (?x) { ("liver\\" } ; DROP ALL ; #") }' in text
 
 
 def test_injection_in_an_iri_parameter_is_rejected(engine):
     with pytest.raises(QueryError, match="not a valid IRI"):
-        run("claim_provenance", {"claim": "http://x> } DROP ALL { <http://y"}, engine=engine)
+        run("claim_provenance", {"claim": "http://x> } DROP ALL { <http://y"}, engine)
     with pytest.raises(QueryError, match="not a document id"):
-        run("document_claims", {"document": INJECTION}, engine=engine)
+        run("document_claims", {"document": INJECTION}, engine)
 
 
 def test_unknown_term_gets_did_you_mean(engine):
     with pytest.raises(QueryError, match=r"did you mean .*MicrowaveAblation"):
-        run("flagship", {"modality": "microwave ablaton"}, engine=engine)
+        run("flagship", {"modality": "microwave ablaton"}, engine)
 
 
 def test_unknown_enum_value_lists_allowed_values(engine):
     with pytest.raises(QueryError, match="allowed: restricted, majority, favourable_predictor, any; did you mean 'majority'"):
-        run("flagship", {"mode": "majorty"}, engine=engine)
+        run("flagship", {"mode": "majorty"}, engine)
 
 
 def test_bad_number_unknown_parameter_and_missing_required(engine):
     with pytest.raises(QueryError, match="not a number"):
-        run("flagship", {"threshold": "fifty"}, engine=engine)
+        run("flagship", {"threshold": "fifty"}, engine)
     with pytest.raises(QueryError, match="unknown parameter.*sitee"):
-        run("flagship", {"sitee": "LiverMetastasis"}, engine=engine)
+        run("flagship", {"sitee": "LiverMetastasis"}, engine)
     with pytest.raises(QueryError, match="required"):
-        run("number_source", {}, engine=engine)
+        run("number_source", {}, engine)
     with pytest.raises(QueryError, match="unknown query 'flagshp'; did you mean flagship"):
-        run("flagshp", {}, engine=engine)
+        run("flagshp", {}, engine)
 
 
 def test_unknown_document_is_an_error_not_an_empty_answer(engine):
     with pytest.raises(QueryError, match="unknown document 'greco2025'; did you mean greco2026"):
-        run("document_claims", {"document": "greco2025"}, engine=engine)
+        run("document_claims", {"document": "greco2025"}, engine)
 
 
 def test_term_outside_its_root_is_rejected(engine):
     with pytest.raises(QueryError, match="unknown"):
-        run("flagship", {"site": "MicrowaveAblation"}, engine=engine)
+        run("flagship", {"site": "MicrowaveAblation"}, engine)
 
 
 # --- CLI and Python front door ------------------------------------------------------
@@ -495,3 +496,131 @@ def test_docs_list_every_query():
     assert doc.startswith("<!-- generated by `kg query --docs`")
     for name in load_queries():
         assert f"\n## {name}\n" in doc, f"regenerate docs/queries.md: kg query --docs -o docs/queries.md ({name})"
+
+
+# --- the engine: on disk and in memory, query forms, SERVICE --------------------------
+
+def _cell(term) -> str:
+    """A term in N-Triples; a GROUP_CONCAT list in sorted order (SPARQL leaves its order unspecified)."""
+    if term is None:
+        return ""
+    for sep in ("; ", ", ", " | "):
+        if sep in term.value and not term.value.startswith(("Section", "Table")):
+            return sep.join(sorted(term.value.split(sep))) + "|" + str(getattr(term, "language", ""))
+    return str(term)
+
+
+def canonical(result) -> list[tuple]:
+    """Rows as sorted tuples of strings: ORDER BY ties may come back in either order."""
+    return sorted(tuple(_cell(r.get(v)) for v in result.variables) for r in result.rows)
+
+
+@pytest.mark.parametrize("name", sorted(load_queries()))
+def test_on_disk_and_in_memory_stores_agree(name, disk_store, memory_store):
+    params = get_query(name).example_params()
+    on_disk, in_memory = run(name, params, disk_store), run(name, params, memory_store)
+    assert on_disk.variables == in_memory.variables
+    assert on_disk.rows, f"{name}: empty example answer proves nothing"
+    assert canonical(on_disk) == canonical(in_memory)
+
+
+def test_open_store_uses_the_on_disk_store_and_falls_back_to_graph_nq(release, tmp_path, capsys):
+    import shutil
+    from kg.store import open_store
+    store = open_store(release)
+    assert store.store is open_store(release).store          # cached per process
+    old = tmp_path / "old-release"
+    old.mkdir()
+    shutil.copy(release / "graph.nq", old / "graph.nq")       # an older release: no store/
+    fallback = open_store(old)
+    assert "no store/" in capsys.readouterr().err
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert fallback.select(count).rows == store.select(count).rows
+
+
+def test_query_forms_give_pyoxigraph_types(engine):
+    doc = "<https://w3id.org/bcmkg/id/document/greco2026>"
+    result = engine.select(f"SELECT ?f WHERE {{ {doc} <https://w3id.org/bcmkg/vocab/corpusFile> ?f }}")
+    assert result.variables == ["f"] and result.rows == [{"f": ox.Literal(G)}]
+    assert engine.ask(f"ASK {{ {doc} ?p ?o }}") is True
+    triples = engine.construct(f"CONSTRUCT {{ {doc} ?p ?o }} WHERE {{ {doc} ?p ?o }}")
+    assert triples and all(isinstance(t, ox.Triple) for t in triples)
+    assert engine.construct(f"DESCRIBE {doc}")
+    assert isinstance(engine.raw("SELECT * WHERE { ?s ?p ?o } LIMIT 1"), ox.QuerySolutions)
+    with pytest.raises(QueryError, match="not a SELECT"):
+        engine.select(f"ASK {{ {doc} ?p ?o }}")
+
+
+def test_service_is_refused_by_the_embedded_engine(engine):
+    with pytest.raises(QueryError, match="SERVICE is not allowed"):
+        engine.select("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    with pytest.raises(QueryError, match="SERVICE is not allowed"):
+        engine.ask("ASK { FILTER EXISTS { service <http://example.org/sparql> { ?s ?p ?o } } }")
+    # the word in a comment, a string or an IRI is not a SERVICE call
+    assert engine.select('SELECT ?x WHERE { BIND("SERVICE" AS ?x) } # SERVICE <http://x> { }').rows
+
+
+def test_where_in_a_comment_or_string_does_not_move_the_bindings():
+    text = 'SELECT ?x # WHERE {\nWHERE { BIND("WHERE {" AS ?y) ?s ?p ?x }'
+    bound = with_values(text, {"x": ox.Literal("a")})
+    assert bound.index('VALUES (?x) { ("a") }') > bound.index("\nWHERE {")
+
+
+def test_no_query_declares_a_reserved_parameter():
+    """kg.query(name, store=, release=, **params): a parameter named store or release could not be passed."""
+    assert RESERVED_PARAMS == {"store", "release"}
+    for q in load_queries().values():
+        assert not set(q.params) & RESERVED_PARAMS, q.name
+
+
+def test_python_api_endpoint_is_a_query_parameter(release):
+    """`endpoint` is hazard_ratios' parameter (an outcome), not a remote URL."""
+    import kg
+    rows = kg.query("hazard_ratios", endpoint="OverallSurvival", release=release)
+    out = kg_cli("query", "hazard_ratios", "--release", str(release), "--param", "endpoint=OverallSurvival",
+                 "--format", "json")
+    assert out.returncode == 0, out.stderr
+    cli = json.loads(out.stdout)
+    assert rows.variables == cli["head"]["vars"]
+    assert len(rows) == len(cli["results"]["bindings"]) > 0
+    assert sorted(str(r["value"]) for r in rows) == sorted(b["value"]["value"] for b in cli["results"]["bindings"])
+    assert has(rows, studyLabel="MF07-01 (Soran 2018)", value="0.66")
+    # the same through params= and on an explicit store
+    same = kg.query("hazard_ratios", {"endpoint": "OverallSurvival"}, store=kg.open_store(release))
+    assert sorted(map(str, same)) == sorted(map(str, rows))
+
+
+def test_kg_query_stays_the_function_after_importing_the_module():
+    import importlib
+    import kg
+    importlib.import_module("kg.query")
+    assert callable(kg.query) and kg.query.__module__ == "kg"
+
+
+def test_named_query_is_parsed_once_per_file_version(tmp_path):
+    import os
+    src = get_query("documents").path
+    copy = tmp_path / "documents.rq"
+    copy.write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    first = get_query("documents", tmp_path)
+    assert get_query("documents", tmp_path) is first            # cached
+    copy.write_text(src.read_text(encoding="utf-8").replace("#+ title:", "#+ title: changed", 1), encoding="utf-8")
+    os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 10**9))
+    assert get_query("documents", tmp_path) is not first
+
+
+def test_cli_sparql_ask_construct_and_describe(release):
+    def sparql(text: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kg.cli", "sparql", "-", "--release", str(release)],
+                              input=text, capture_output=True, text=True, cwd=ROOT)
+    assert sparql("ASK { ?d a bcmkg:SourceDocument }").stdout == "true\n"
+    out = sparql("CONSTRUCT { ?d bcmkg:corpusFile ?f } WHERE { ?d bcmkg:corpusFile ?f }")
+    assert out.returncode == 0, out.stderr
+    assert "@prefix bcd:" in out.stdout and G in out.stdout
+    triples = list(ox.parse(out.stdout.encode(), format=ox.RdfFormat.TURTLE))
+    assert len(triples) == 5 and ox.NamedNode("https://w3id.org/bcmkg/id/document/greco2026") in {
+        t.subject for t in triples}
+    out = sparql("DESCRIBE <https://w3id.org/bcmkg/id/document/greco2026>")
+    assert out.returncode == 0 and "bcmkg:corpusFile" in out.stdout
+    out = sparql("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    assert out.returncode == 2 and "SERVICE is not allowed" in out.stderr

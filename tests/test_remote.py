@@ -68,31 +68,18 @@ def loaded(server, release):
 
 
 @pytest.fixture(scope="module")
-def embedded(release):
-    return EmbeddedStore.from_release(release)
+def embedded(disk_store):
+    return disk_store
 
 
-def _cell(term) -> str:
-    """A term as N3; a GROUP_CONCAT list in sorted order (SPARQL leaves its order unspecified)."""
-    if term is None:
-        return ""
-    text = term.n3()
-    for sep in ("; ", ", ", " | "):
-        if sep in str(term) and not str(term).startswith(("Section", "Table")):
-            return sep.join(sorted(str(term).split(sep))) + "|" + str(getattr(term, "language", ""))
-    return text
-
-
-def _canonical(result) -> list[tuple]:
-    """Rows as sorted tuples of strings: ORDER BY ties may come back in either order."""
-    return sorted(tuple(_cell(r.get(v)) for v in result.variables) for r in result.rows)
+from test_queries import canonical as _canonical  # noqa: E402  (one definition of "the same answer")
 
 
 @pytest.mark.parametrize("name", sorted(load_queries()))
 def test_same_answer_remote_and_embedded(name, loaded, embedded):
     params = get_query(name).example_params()
-    local = run(name, params, engine=embedded)
-    remote = run(name, params, engine=loaded)
+    local = run(name, params, embedded)
+    remote = run(name, params, loaded)
     assert remote.variables == local.variables
     assert local.rows, f"{name}: empty example answer proves nothing"
     assert _canonical(remote) == _canonical(local)
@@ -103,18 +90,18 @@ def test_substitution_binding_gives_the_same_answer(name, embedded):
     """pyoxigraph's SEP-0007 substitutions= and the VALUES block agree on every query."""
     params = get_query(name).example_params()
     subs = EmbeddedStore(embedded.store, binding="substitutions")
-    assert _canonical(run(name, params, engine=subs)) == _canonical(run(name, params, engine=embedded))
+    assert _canonical(run(name, params, subs)) == _canonical(run(name, params, embedded))
 
 
 def test_flagship_modes_and_injection_remote(loaded, embedded):
     for mode in ["restricted", "majority", "favourable_predictor", "any"]:
-        a = run("flagship", {"mode": mode}, engine=embedded)
-        b = run("flagship", {"mode": mode}, engine=loaded)
+        a = run("flagship", {"mode": mode}, embedded)
+        b = run("flagship", {"mode": mode}, loaded)
         assert _canonical(a) == _canonical(b)
     hostile = 'liver" } ; DROP ALL ; #'
-    assert run("table_claims", {"table": hostile}, engine=loaded).rows == []
-    assert run("find_term", {"text": hostile}, engine=loaded).rows == []
-    assert len(run("documents", {}, engine=loaded).rows) == 5      # nothing was dropped
+    assert run("table_claims", {"table": hostile}, loaded).rows == []
+    assert run("find_term", {"text": hostile}, loaded).rows == []
+    assert len(run("documents", {}, loaded).rows) == 5      # nothing was dropped
 
 
 def test_cli_endpoint_option(loaded, server):
@@ -164,3 +151,24 @@ def test_lookups_are_planned_row_by_row(name, plan_store, tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "LeftJoin(HashBuild" not in out.stderr, f"{name}: an OPTIONAL is hash-joined over the whole graph"
+
+
+def test_every_query_form_gives_the_same_types_remote_and_embedded(loaded, embedded):
+    import pyoxigraph as ox
+    doc = "<https://w3id.org/bcmkg/id/document/greco2026>"
+    select = f"SELECT ?p ?o WHERE {{ {doc} ?p ?o }}"
+    assert _canonical(loaded.select(select)) == _canonical(embedded.select(select))
+    assert loaded.ask(f"ASK {{ {doc} ?p ?o }}") is embedded.ask(f"ASK {{ {doc} ?p ?o }}") is True
+    assert loaded.ask("ASK { <http://example.org/none> ?p ?o }") is False
+    construct = f"CONSTRUCT {{ {doc} ?p ?o }} WHERE {{ {doc} ?p ?o }}"
+    remote_triples = loaded.construct(construct)
+    assert remote_triples and all(isinstance(t, ox.Triple) for t in remote_triples)
+    assert set(remote_triples) == set(embedded.construct(construct))
+    assert set(loaded.construct(f"DESCRIBE {doc}")) == set(embedded.construct(f"DESCRIBE {doc}"))
+    raw = loaded.raw(construct)
+    assert isinstance(raw, ox.QueryTriples) and set(raw) == set(remote_triples)
+    assert isinstance(loaded.raw(select), ox.QuerySolutions)
+    assert isinstance(loaded.raw(f"ASK {{ {doc} ?p ?o }}"), ox.QueryBoolean)
+    bound = loaded.select("SELECT ?o WHERE { ?d <https://w3id.org/bcmkg/vocab/corpusFile> ?o }",
+                          {"d": ox.NamedNode("https://w3id.org/bcmkg/id/document/greco2026")})
+    assert bound.rows == [{"o": ox.Literal("000_922cf6fdf7f0a20b.txt")}]
