@@ -115,6 +115,9 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
     progress, started = Progress(), time.perf_counter()
     date = date or datetime.date.today().isoformat()
     files = source_files(Path(sources))
+    from .ontology.qc import build_problems   # template QC errors: refuse before any work
+    if ontology_errors := build_problems(Path(ontology)):
+        raise InputError(ontology_errors)
     if not files:
         raise InputError(Problem(str(sources), None, "sources", str(sources), "no extraction files (*.yaml) found"))
     progress.step("ontology: template merge and reasoner (HermiT)")

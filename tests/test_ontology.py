@@ -230,6 +230,28 @@ def test_qc_reports_unknown_column(tmp_path: Path) -> None:
     assert [(f.property, f.line) for f in hits] == [("synonym", 1)]
 
 
+@pytest.mark.parametrize("cells,column,value", [
+    (("TwoColumns", "two columns"), "definition", ""),
+    (("ExtraCells", "extra cells", "Modality", "A row with a stray cell.", "", "", "", "", "", "", "", "", "stray"),
+     "row", "['stray']"),
+    (("HepaticArterialInfusion", "hepatic arterial infusion", "IntraArterialTherapi", "Infusion."),
+     "parents", "IntraArterialTherapi"),
+])
+def test_build_refuses_an_ontology_that_qc_rejects(tmp_path: Path, capsys, cells, column: str, value: str) -> None:
+    from kg.cli import main
+    onto = _copy(tmp_path)
+    path = onto / "template" / "additions" / "qc-test.tsv"
+    header = "\t".join(["id", "label", "parents", "definition", "synonyms", "abbreviations", "xrefs",
+                        "components", "equivalent", "deprecated", "replaced_by", "comment"])
+    path.write_text(header + "\n" + "\t".join(cells) + "\n", encoding="utf-8")
+    code = main(["build", "--ontology", str(onto), "--out", str(tmp_path / "build"), "--no-corpus",
+                 "--date", "2026-12-01"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{path}:2: {column}:" in err and repr(value) in err, err
+    assert not (tmp_path / "build" / "release").exists()
+
+
 # --- curator workflow --------------------------------------------------------------------
 
 def test_curator_adds_a_modality(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
+from ..errors import Problem
 from ..rdf import BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, XREF_PREFIXES, compact, to_ox
 from .build import COMPONENT_MODALITY, build_ontology, class_hierarchy, reason
 from .terms import (CURIE_PATTERN, ID_PATTERN, XREF_PREDICATES, is_deprecated, parse_equivalent, parse_xrefs,
@@ -81,8 +82,13 @@ def check(ontology_dir: Path, reasoner: bool = True, queries: Path = QC_QUERIES)
     return sorted(findings, key=lambda f: (order[f.severity], f.file, f.line or 0, f.entity))
 
 
-def errors(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity == "error"]
+def build_problems(ontology_dir: Path) -> list[Problem]:
+    """The QC errors a build refuses, as Problems naming template file, line, column and value.
+
+    The reasoner is left out: the build runs HermiT itself and stops on its errors.
+    """
+    return [Problem(f.file, f.line, f.property, f.value, f.problem, f.fix)
+            for f in check(ontology_dir, reasoner=False) if f.severity == "error"]
 
 
 # --- row-level checks (Python) -----------------------------------------------------------------
