@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .model import Source
-from .sources import load_source, load_terms
+from .ontology.terms import load_terms
+from .sources import load_source
 from .spans import read_corpus_text
 from .ontology.terms import TermIndex
 

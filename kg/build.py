@@ -16,7 +16,8 @@ from . import __version__
 from .errors import ConformanceError, InputError, Problem
 from .rdf import version_iri
 from .model import Source
-from .sources import load_source, load_terms
+from .ontology.terms import load_terms
+from .sources import load_source
 from .spans import check_spans
 
 Log = Callable[[str], None]

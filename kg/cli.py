@@ -97,7 +97,7 @@ def add_audit(p: argparse.ArgumentParser) -> None:
 def cmd_audit(a: argparse.Namespace) -> int:
     from .audit import audit, format_report
     from .paths import corpus_dir
-    from .sources import load_terms
+    from .ontology.terms import load_terms
     corpus = corpus_dir(a.corpus, required=True)
     assert corpus is not None
     report = audit(a.sources or _project("sources"), corpus, only=a.doc,

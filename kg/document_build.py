@@ -79,7 +79,7 @@ _WORKER: dict = {}
 def _worker_state(ctx: Context) -> dict:
     """Terms, labels, shapes and ontology, made once per process and context."""
     if _WORKER.get("key") != ctx.key:
-        from .sources import load_terms
+        from .ontology.terms import load_terms
         from .validate import load_shapes
         terms = load_terms(Path(ctx.ontology_dir))
         _WORKER.clear()

@@ -20,13 +20,15 @@ Kinds of value:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Mapping
 
 __all__ = ["Arm", "Document", "Study", "Case", "Claim", "Exclusion", "Source", "Figure", "Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
            "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "CLAIM_ROW", "claim_row_patterns",
-           "export_columns", "jsonld_terms"]
+           "export_columns", "jsonld_terms", "as_number", "shown"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"
 ALL = frozenset({O, P, S, C, E})
@@ -252,6 +254,38 @@ def jsonld_terms() -> dict[str, dict[str, str]]:
         else:
             terms[f.prop] = {"@id": f"bcmkg:{f.prop}"}
     return terms
+
+
+# --- figures as written
+
+def as_number(value: object) -> Decimal | Fraction | None:
+    """A figure as written: int/Decimal, or a fraction string such as '1/3'."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d+/[1-9]\d*", value.strip()):
+        return Fraction(value.strip())
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+
+
+def shown(value: object) -> str:
+    """A value as the curator wrote it, for messages: 0.71, [0.60, 0.71], "text"."""
+    if isinstance(value, (Decimal, int, Fraction)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return repr(value)
 
 
 # --- the typed objects the stages hand each other ------------------------------------------

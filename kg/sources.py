@@ -8,17 +8,18 @@ may have, their roots, allowed words and ranges come from the claim model (kg/mo
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import model
 from .errors import InputError, Problem
-from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, Case, Claim, Document, Exclusion, Source, Study
-from .ontology.terms import TermIndex, load_terms  # noqa: F401  (load_terms is re-exported)
+from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, Case, Claim, Document, Exclusion, Source, Study, as_number, shown
+from .ontology.terms import TermIndex
+from .yaml_lines import Node, parse_yaml
+
+__all__ = ["load_source", "FORMAT"]
 
 FORMAT = "bcmkg-extraction/1"
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -34,102 +35,6 @@ STUDY_FIELDS = {"id", "label", "first_author", "year", "design", "n", "n_qualifi
                 "registry_ids", "trial_name", "doi", "reference", "arms", "is_document", "note", "title"}
 CASE_FIELDS = {"id", "study", "patient", "stage", "recurrence_site", "recurrence_site_detail", "operation",
                "progression_site", "progressed", "locator", "span", "note"}
-
-
-class Node(dict):
-    """A YAML mapping that remembers the line of itself and of each key."""
-
-    line: int = 0
-    lines: dict
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: ~10x faster
-    pass
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
-    out = Node()
-    out.line, out.lines = node.start_mark.line + 1, {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            raise yaml.MarkedYAMLError("while reading a mapping", node.start_mark,
-                                       f"duplicate key {key!r}", key_node.start_mark)
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | str:
-    text = str(loader.construct_scalar(node))
-    try:
-        number = Decimal(text.replace("_", ""))
-    except InvalidOperation:
-        return text                        # .nan, .inf: reported as "not a number" by the checks
-    return number if number.is_finite() else text
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
-
-
-def parse_yaml(path: Path) -> Node:
-    """Parse one file; malformed YAML becomes an InputError with the line and column."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else None
-        began = err.context_mark.line + 1 if err.context_mark and err.context_mark is not mark else None
-        shown = text.splitlines()[line - 1].strip() if line and line <= len(text.splitlines()) else ""
-        hint = "check indentation, quoting and ':' after keys"
-        if began and began != line:
-            hint = f"{err.context} began on line {began}; {hint}"
-        raise InputError(Problem(str(path), line, "yaml", shown, f"malformed YAML: {err.problem or err.context}",
-                                 hint)) from None
-    except UnicodeDecodeError as err:
-        raw = Path(path).read_bytes()
-        line = raw[:err.start].count(b"\n") + 1
-        raise InputError(Problem(str(path), line, "file", raw[err.start:err.start + 1].hex(),
-                                 "not UTF-8 text: this byte cannot start a character",
-                                 "save the file as UTF-8")) from None
-    except OSError as err:
-        raise InputError(Problem(str(path), None, "file", str(path), f"cannot read: {err.strerror or err}")) from None
-    if not isinstance(data, Node):
-        raise InputError(Problem(str(path), 1, "file", type(data).__name__,
-                                 "an extraction file must be a mapping", "see docs/extraction-format.md"))
-    return data
-
-
-def as_number(value: object) -> Decimal | Fraction | None:
-    """A figure as written: int/Decimal, or a fraction string such as '1/3'."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d+/[1-9]\d*", value.strip()):
-        return Fraction(value.strip())
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return number if number.is_finite() else None
-    return None
-
-
-
-
-def shown(value: object) -> str:
-    """A value as the curator wrote it, for messages: 0.71, [0.60, 0.71], "text"."""
-    if isinstance(value, (Decimal, int, Fraction)) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    return repr(value)
 
 
 class _Checker:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import ConformanceError, InputError, Problem
 from .model import Claim, Source
-from .sources import as_number, shown
+from .model import as_number, shown
 
 NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?|\.\d+)")
 UNITS_WORDS = {

@@ -16,7 +16,7 @@ from . import model
 from .model import CLAIM_CLASSES, Case, Claim, Source, Study
 from .rdf import (BCMKG, BIBO, OA, OWL_RATIONAL, PREFIXES, arm_iri, case_iri, claim_iri, document_iri,
                   exclusion_iri, study_iri)
-from .sources import as_number
+from .model import as_number
 
 MONTHS_PER = {"year": Decimal(12), "month": Decimal(1), "week": Decimal(7) / Decimal("30.4375"),
               "day": Decimal(1) / Decimal("30.4375")}

@@ -125,7 +125,8 @@ def test_no_corpus_says_spans_unchecked(tmp_path, capsys):
 def test_shacl_violation_names_file_and_line(tmp_path):
     """A violation is reported against the extraction file and line, not a blank node."""
     from rdflib.namespace import RDF
-    from kg.sources import load_source, load_terms
+    from kg.ontology.terms import load_terms
+    from kg.sources import load_source
     from kg.transform import document_graph
     from kg.validate import load_shapes, validate_graph
     from kg.rdf import BCMKG
