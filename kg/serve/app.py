@@ -37,7 +37,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import QueryError
 from ..formats import EXTENSION, MEDIA, RDF_TYPES, negotiate, rdf_bytes
-from ..rdf import BASE, check_iri, compact, local_path
+from ..rdf import BASE, ONTOLOGY_IRI, check_iri, compact, document_iri, graph_iri, local_path
 from .pages import Graph, humanise, index_data, local_name, resource_page, results_table, vocabulary_roots
 from .workers import EngineSpec, Limits, WorkerPool
 
@@ -164,7 +164,7 @@ class Site:
                 self._ontology = list(ox.parse(path=str(onto), format=ox.RdfFormat.TURTLE))
             else:
                 self._ontology = self.graph.construct(
-                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{BASE}graph/ontology> {{ ?s ?p ?o }} }}")
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph_iri('ontology')}> {{ ?s ?p ?o }} }}")
         return self._ontology
 
     # --- handlers ---------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class Site:
         if key != "html":
             body = await run_sync(rdf_bytes, triples, key, self.context)
             return Response(body, media_type=MEDIA[key], headers={"Vary": "Accept"})
-        doc = BASE + "id/document/" + local_name(iri)
+        doc = str(document_iri(local_name(iri)))
         return self.render("graph.html", iri=iri, n=len(triples), doc=doc, title=local_name(iri))
 
     async def not_found(self, iri: str, key: str) -> Response:
@@ -248,7 +248,7 @@ class Site:
             body = await run_sync(rdf_bytes, triples, key, self.context)
             return Response(body, media_type=MEDIA[key], headers=headers)
         roots = await run_sync(vocabulary_roots, self.graph)
-        meta = [(t.predicate.value, t.object) for t in triples if t.subject.value == BASE + "ontology"]
+        meta = [(t.predicate.value, t.object) for t in triples if t.subject.value == str(ONTOLOGY_IRI)]
         return self.render("ontology.html", headers=headers, meta=meta, roots=roots, date=date,
                            title="Ontology", n=len(triples))
 

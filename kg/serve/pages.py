@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
-from ..rdf import BASE, BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, OA, OBO, OBOINOWL, compact, expand, local_path
+from ..rdf import (BASE, BCD, BCMKG, BIBO, IAO_DEFINITION, IAO_REPLACED_BY, OA, OBO, OBOINOWL, compact, expand,
+                   local_path)
 from .charts import chart
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ V = str(BCMKG)
 LABEL, TYPE, TITLE = str(RDFS.label), str(RDF.type), str(DCTERMS.title)
 SUBCLASS, DEPRECATED = str(RDFS.subClassOf), str(OWL.deprecated)
 DERIVED = str(PROV.wasDerivedFrom)
+CLAIM_NS = str(BCD) + "claim/"
 SYNONYMS = [str(SKOS.altLabel), str(OBOINOWL.hasExactSynonym), str(OBOINOWL.hasRelatedSynonym),
             str(OBOINOWL.hasNarrowSynonym), str(OBOINOWL.hasBroadSynonym), V + "synonym", str(OBO.IAO_0000118)]
 ABBREVIATIONS = [V + "abbreviation", str(SKOS.hiddenLabel), str(SKOS.notation),
@@ -189,7 +191,7 @@ def claim_rows(graph: Graph, where: str, limit: int = 500) -> list[dict[str, Any
     """
     optionals = "\n      ".join(f"OPTIONAL {{ ?claim <{V}{prop}> ?{var} }}" for var, prop in CLAIM_PROPERTIES.items())
     q = f"""SELECT DISTINCT {CLAIM_COLUMNS} ?role ?via WHERE {{ {where}
-      FILTER(STRSTARTS(STR(?claim), {lit(BASE + 'id/claim/')}))
+      FILTER(STRSTARTS(STR(?claim), {lit(CLAIM_NS)}))
       {optionals}
       OPTIONAL {{ ?claim <{DERIVED}> ?doc }}
       OPTIONAL {{ ?claim a ?ctype FILTER(STRSTARTS(STR(?ctype), {lit(V)})) }}
@@ -314,7 +316,7 @@ def resource_page(g: Graph, iri: str, triples: list[ox.Triple]) -> dict[str, Any
     if kind in ("term", "study", "document"):
         page["chart"] = chart(page["claims"], g.label)
     page["incoming"] = [] if kind == "term" else g.select(f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}>
-        FILTER(!STRSTARTS(STR(?s), {lit(BASE + 'id/claim/')}) || {'true' if kind not in ('study', 'document') else 'false'})
+        FILTER(!STRSTARTS(STR(?s), {lit(CLAIM_NS)}) || {'true' if kind not in ('study', 'document') else 'false'})
         FILTER(?p != <{OA.hasSource}>) }} LIMIT 50""")
     return page
 
@@ -344,7 +346,7 @@ def claim_provenance(g: Graph, iri: str, own: dict[str, list[Any]],
            "source_file": one(own, V + "sourceFile"), "source_line": one(own, V + "sourceLine")}
     if doc:
         rows = g.select(f"""SELECT ?f ?sha ?doi WHERE {{ OPTIONAL {{ <{doc}> <{V}corpusFile> ?f }}
-            OPTIONAL {{ <{doc}> <{V}sha256> ?sha }} OPTIONAL {{ <{doc}> <http://purl.org/ontology/bibo/doi> ?doi }} }}""")
+            OPTIONAL {{ <{doc}> <{V}sha256> ?sha }} OPTIONAL {{ <{doc}> <{BIBO.doi}> ?doi }} }}""")
         out.update(rows[0] if rows else {})
     return out
 
