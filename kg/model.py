@@ -193,14 +193,13 @@ FIELDS: list[Field] = [
 
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 BY_PROPERTY: dict[str, Field] = {f.prop: f for f in FIELDS if f.prop}
-#: YAML keys a curator may write in a claim (derived values are not written by hand)
-WRITABLE = {f.key for f in FIELDS} - {"value_in_months", "ci_lower", "ci_upper", "interpretation_note",
-                                      "source_file", "source_line"}
+#: fields the build derives; a curator does not write them
+DERIVED = {"value_in_months", "ci_lower", "ci_upper", "interpretation_note", "source_file", "source_line"}
 
 
 def fields_for(kind: str) -> set[str]:
     """The YAML keys a claim of this kind may use."""
-    return {f.key for f in FIELDS if kind in f.kinds and f.key in WRITABLE}
+    return {f.key for f in FIELDS if kind in f.kinds and f.key not in DERIVED}
 
 
 # --- the standard claim row ---------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""The claim model is the one definition of a claim's fields: a field added to kg.model.FIELDS
+is read from YAML, written as RDF, exported as a column and named in the JSON-LD context,
+with no other code changed. Runs on the tiny fixture dataset (fast tier)."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import model
+from kg.export import columns, export_claims
+from kg.formats import jsonld_context
+from kg.ontology.terms import load_terms
+from kg.rdf import BCMKG, claim_iri, to_ox
+from kg.sources import load_source
+from kg.transform import document_graph
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "data" / "tiny"
+FOLLOW_UP = model.Field("follow_up", "figure", "followUpMonths", "follow-up", "median follow-up in months",
+                        kinds=frozenset({"outcome"}), low=Decimal(0))
+
+
+@pytest.fixture
+def with_follow_up(monkeypatch, tmp_path):
+    monkeypatch.setattr(model, "FIELDS", [*model.FIELDS, FOLLOW_UP])
+    text = (TINY / "sources" / "000_tiny.yaml").read_text(encoding="utf-8")
+    text = text.replace("    locator: paragraph 2\n", "    follow_up: 61.50\n    locator: paragraph 2\n", 1)
+    path = tmp_path / "000_tiny.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _release(graph, folder: Path) -> Path:
+    """A release folder holding just graph.nq, enough for the export."""
+    folder.mkdir()
+    quads = (ox.Quad(*(to_ox(x) for x in t)) for t in graph)
+    (folder / "graph.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+    return folder
+
+
+def test_a_new_field_reaches_rdf_export_and_context(with_follow_up, tmp_path):
+    source = load_source(with_follow_up, load_terms(ROOT / "ontology"))
+    claim = next(c for c in source.claims if c.id == "mwa-os5")
+    assert claim.values["follow_up"] == Decimal("61.50")
+    g = document_graph(source, tmp_path)
+    subject = claim_iri("tiny", "mwa-os5")
+    assert {str(o) for o in g.objects(subject, BCMKG.followUpMonths)} == {"61.50"}
+    assert {str(o) for o in g.objects(subject, BCMKG.followUpMonthsAsPrinted)} == {"61.50"}
+    rows = list(csv.DictReader(io.StringIO(export_claims(_release(g, tmp_path / "release"), "csv"))))
+    assert "follow_up" in columns()
+    assert next(r for r in rows if r["claim_id"] == "mwa-os5")["follow_up"] == "61.50"
+    assert jsonld_context()["@context"]["followUpMonths"] == {"@id": "bcmkg:followUpMonths", "@type": "xsd:decimal"}
+
+
+def test_without_the_field_the_key_is_refused(tmp_path):
+    text = (TINY / "sources" / "000_tiny.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "000_tiny.yaml"
+    path.write_text(text.replace("    locator: paragraph 2\n", "    follow_up: 61.50\n    locator: paragraph 2\n", 1))
+    from kg.errors import InputError
+    with pytest.raises(InputError, match=r"000_tiny.yaml:\d+: claims\[0\].follow_up: unknown field"):
+        load_source(path, load_terms(ROOT / "ontology"))
+
+
+def test_every_claim_property_in_the_shapes_is_in_the_model():
+    """The SHACL shapes constrain claim properties; each one they name is a field of the model."""
+    shapes = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "shapes").glob("claim*.ttl"))
+    import re
+    used = set(re.findall(r"sh:path bcmkg:(\w+)", shapes))
+    known = {f.prop for f in model.FIELDS if f.prop} | {f"{f.prop}AsPrinted" for f in model.FIELDS
+                                                           if f.kind == "figure" and f.prop}
+    extra = used - known - {"armNode", "label"}
+    assert not extra, f"shapes name claim properties the model does not define: {sorted(extra)}"
