@@ -85,6 +85,12 @@ def test_term_annotations(graph: Graph) -> None:
     assert (BCMKG["Percent"], RDF.type, BCMKG["Unit"]) in graph
 
 
+def test_every_definition_is_also_a_skos_definition(graph: Graph) -> None:
+    defined = set(graph.subject_objects(IAO_DEFINITION))
+    assert len(defined) > 100
+    assert defined == set(graph.subject_objects(SKOS.definition))   # pyLODE reads skos:definition
+
+
 def test_abbreviation_context_is_kept(graph: Graph) -> None:
     contexts = {str(graph.value(ax, BCMKG["abbreviationContext"])): graph.value(ax, OWL.annotatedSource)
                 for ax in graph.subjects(OWL.annotatedProperty, ABBREVIATION)

@@ -58,6 +58,9 @@ def build_ontology(ontology_dir: Path, release_date: str, version: str) -> Graph
     parents = {r["id"]: split_list(r.get("parents", "")) for r in rows}
     for r in rows:
         _add_row(g, r, is_individual(r["id"], parents))
+    # pyLODE and other SKOS tools read skos:definition, OBO tools IAO:0000115: give both
+    for s, definition in list(g.subject_objects(IAO_DEFINITION)):
+        g.add((s, SKOS.definition, definition))
     return g
 
 
