@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -289,6 +291,29 @@ def test_mappings_are_verified_and_regenerated(tmp_path: Path) -> None:
     assert text == (ONTOLOGY / "mappings.sssom.tsv").read_text(encoding="utf-8"), \
         "ontology/mappings.sssom.tsv is stale: run `kg ontology mappings`"
     assert "#curie_map:" in text and "#mapping_set_id:" in text and "#license:" in text
+
+
+def _sssom_metadata(text: str) -> dict:
+    import yaml
+    block = [line[1:] for line in text.splitlines() if line.startswith("#")]
+    assert all(text.splitlines()[i].startswith("#") for i in range(len(block))), "metadata block first"
+    return yaml.safe_load("\n".join(block))
+
+
+def test_mappings_metadata_block_is_yaml_with_the_banner_as_comment() -> None:
+    # sssom-py reads every leading '#' line as YAML: a free-text banner line breaks it
+    meta = _sssom_metadata((ONTOLOGY / "mappings.sssom.tsv").read_text(encoding="utf-8"))
+    assert "Do not edit" in meta["comment"] and "kg ontology mappings" in meta["comment"]
+    assert meta["mapping_set_id"].startswith("https://w3id.org/bcmkg/") and meta["license"]
+    assert meta["curie_map"]["bcmkg"] == str(BCMKG)
+
+
+def test_mappings_validate_with_sssom_py() -> None:
+    sssom = shutil.which("sssom") or str(Path(sys.executable).parent / "sssom")
+    if not Path(sssom).exists():
+        pytest.skip("sssom-py is not installed (pip install sssom)")
+    out = subprocess.run([sssom, "validate", str(ONTOLOGY / "mappings.sssom.tsv")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_docs_are_current(tmp_path: Path) -> None:
