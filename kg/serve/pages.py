@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
@@ -213,7 +213,7 @@ def claim_rows(graph: Graph, where: str, limit: int = 500) -> list[dict[str, Any
     return rows
 
 
-def value_text(c: dict[str, Any], label: Any) -> str:
+def value_text(c: dict[str, Any], label: Callable[[str], str]) -> str:
     """'89 %', '12–24 months', '<5 % (read as 4.5 %) (CI 3–7)' from a claim row."""
     def num(v: Any) -> str:
         return "" if v is None else str(v)
