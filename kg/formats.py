@@ -5,7 +5,8 @@ always written by pyoxigraph: a live `ox.QuerySolutions` is serialised directly;
 already-materialised `kg.store.Result` is first turned back into one (`solutions()`, through
 the TSV results format, whose cells are exactly the N-Triples form `str(term)` gives), so
 there is no hand-written SPARQL-JSON writer anywhere. The `table` and `md` forms are for
-people: IRIs as CURIEs (`kg.rdf.compact`), literals as their lexical form.
+people: IRIs as CURIEs (`kg.rdf.compact`), literals as their lexical form. `to_rows` gives
+Python the same answer as `Rows` of plain values (str, Decimal, int, float, bool).
 
     >>> format_boolean(True)
     'true\\n'
@@ -13,18 +14,19 @@ people: IRIs as CURIEs (`kg.rdf.compact`), literals as their lexical form.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import pyoxigraph as ox
 
 from .errors import QueryError
-from .rdf import PREFIXES, XSD_STRING, compact
+from .rdf import PREFIXES, XSD, XSD_STRING, compact
 
 if TYPE_CHECKING:
     from .store import Result
 
 __all__ = ["FORMATS", "RESULTS_FORMATS", "solutions", "result_bytes", "format_result", "cell_text",
-           "format_boolean", "format_triples"]
+           "format_boolean", "format_triples", "Rows", "python_value", "to_rows"]
 
 #: What `kg query/sparql/find --format` accepts for a SELECT answer.
 FORMATS = ["table", "csv", "json", "md"]
@@ -109,6 +111,62 @@ def format_triples(triples: Iterable[ox.Triple], fmt: str = "turtle") -> str:
     if fmt in ("nt", "ntriples", "n-triples"):
         return ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
     return ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
+
+
+# --- rows for Python (kg.query) -----------------------------------------------------------
+
+_XSD = str(XSD)
+_INTEGERS = {_XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                                "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
+                                "unsignedShort", "unsignedByte")}
+_FLOATS = {_XSD + "double", _XSD + "float"}
+
+
+class Rows(list):
+    """A list of dicts (plain Python values); `.to_dataframe()` when pandas is installed."""
+
+    variables: list[str] = []
+
+    def to_dataframe(self):
+        try:
+            import pandas as pd
+        except ImportError as err:
+            raise ImportError("to_dataframe() needs pandas: pip install pandas") from err
+        frame = pd.DataFrame(list(self), columns=self.variables)
+        for col in frame.columns:
+            if frame[col].map(lambda v: isinstance(v, Decimal)).any():
+                frame[col] = frame[col].map(lambda v: float(v) if isinstance(v, Decimal) else v)
+        return frame
+
+
+def python_value(term: object) -> Any:
+    """str for IRIs and blank nodes, Decimal / int / float / bool for numbers and booleans, else the text."""
+    if term is None:
+        return None
+    if not isinstance(term, ox.Literal):
+        return term.value
+    dt, text = term.datatype.value, term.value
+    try:
+        if dt == _XSD + "decimal":
+            return Decimal(text)
+        if dt in _INTEGERS:
+            return int(text)
+        if dt == _XSD + "boolean":
+            if text in ("true", "1", "false", "0"):
+                return text in ("true", "1")
+            return text
+        if dt in _FLOATS:
+            return float(text)
+    except (ValueError, InvalidOperation):
+        return text                 # an ill-typed literal keeps its text
+    return text
+
+
+def to_rows(result: "Result") -> Rows:
+    """A SELECT answer as Rows of plain Python values (`python_value` of each term)."""
+    rows = Rows({k: python_value(row.get(k)) for k in result.variables} for row in result.rows)
+    rows.variables = list(result.variables)
+    return rows
 
 
 # --- HTTP: content negotiation and response bodies (kg serve) ----------------------------

@@ -26,9 +26,9 @@ import pyoxigraph as ox
 import yaml
 
 from .errors import QueryError
-from .formats import FORMATS, format_result  # noqa: F401  (format_result: kept importable from here)
-from .paths import project_dir, queries_dir, release_dir
-from .rdf import BCD, BCMKG, check_iri, prefix_block
+from .formats import Rows, format_result, python_value, to_rows  # noqa: F401  (re-exported: rows for Python)
+from .paths import project_dir, queries_dir
+from .rdf import BCD, BCMKG, XSD, check_iri, prefix_block
 from .store import Result, Store, Term, materialise, open_store
 from .ontology.terms import TermIndex
 
@@ -37,13 +37,7 @@ KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "progno
          "provenance", "disagreement", "vocabulary"]
 #: Names a query parameter may not have: they are kg.query()'s own keyword arguments.
 RESERVED_PARAMS = {"store", "release"}
-XSD = "http://www.w3.org/2001/XMLSchema#"
-XSD_DECIMAL = ox.NamedNode(XSD + "decimal")
-XSD_INTEGER = ox.NamedNode(XSD + "integer")
-_INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
-                               "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
-                               "unsignedShort", "unsignedByte")}
-_FLOATS = {XSD + "double", XSD + "float"}
+XSD_DECIMAL, XSD_INTEGER = ox.NamedNode(str(XSD.decimal)), ox.NamedNode(str(XSD.integer))
 _VOCAB, _DATA = str(BCMKG), str(BCD)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: 10x faster headers
 
@@ -364,54 +358,6 @@ def run_sparql(text: str, store: Store | None = None, *, release: Path | None = 
     start = time.perf_counter()
     answer = store.raw(text)
     return materialise(answer, time.perf_counter() - start)
-
-
-# --- rows for Python ----------------------------------------------------------------
-
-class Rows(list):
-    """A list of dicts (plain Python values); `.to_dataframe()` when pandas is installed."""
-
-    variables: list[str] = []
-
-    def to_dataframe(self):
-        try:
-            import pandas as pd
-        except ImportError as err:
-            raise ImportError("to_dataframe() needs pandas: pip install pandas") from err
-        frame = pd.DataFrame(list(self), columns=self.variables)
-        for col in frame.columns:
-            if frame[col].map(lambda v: isinstance(v, Decimal)).any():
-                frame[col] = frame[col].map(lambda v: float(v) if isinstance(v, Decimal) else v)
-        return frame
-
-
-def python_value(term: Term | None) -> Any:
-    """str for IRIs and blank nodes, Decimal / int / float / bool for numbers and booleans, else the text."""
-    if term is None:
-        return None
-    if not isinstance(term, ox.Literal):
-        return term.value
-    dt, text = term.datatype.value, term.value
-    try:
-        if dt == XSD + "decimal":
-            return Decimal(text)
-        if dt in _INTEGERS:
-            return int(text)
-        if dt == XSD + "boolean":
-            if text in ("true", "1", "false", "0"):
-                return text in ("true", "1")
-            return text
-        if dt in _FLOATS:
-            return float(text)
-    except (ValueError, InvalidOperation):
-        return text                 # an ill-typed literal keeps its text
-    return text
-
-
-def to_rows(result: Result) -> Rows:
-    rows = Rows({k: python_value(row.get(k)) for k in result.variables} for row in result.rows)
-    rows.variables = list(result.variables)
-    return rows
 
 
 def query(name: str, params: Mapping[str, Any] | None = None, /, *, store: Store | None = None,
