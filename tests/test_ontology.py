@@ -122,6 +122,21 @@ def test_every_bcmkg_name_in_model_doc_is_defined(graph: Graph) -> None:
     assert not undefined
 
 
+def test_every_bcmkg_property_and_class_the_release_uses_is_declared(release: Path) -> None:
+    import pyoxigraph as ox
+    rdf_type, ours = str(RDF.type), str(BCMKG)
+    used, declared = {}, set()
+    for q in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS):
+        if q.graph_name.value.endswith("/graph/ontology") and q.predicate.value == rdf_type:
+            declared.add(q.subject.value)
+        if q.predicate.value.startswith(ours):
+            used.setdefault(q.predicate.value, "property")
+        if q.predicate.value == rdf_type and isinstance(q.object, ox.NamedNode) and q.object.value.startswith(ours):
+            used.setdefault(q.object.value, "class")
+    undeclared = sorted(f"{kind} {iri}" for iri, kind in used.items() if iri not in declared)
+    assert not undeclared, "declare them in ontology/core.ttl (label and definition)"
+
+
 # --- QC -----------------------------------------------------------------------------------
 
 def test_qc_is_clean_on_the_real_ontology() -> None:
