@@ -14,9 +14,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib import RDFS, URIRef
-
 from _serving import Server, built_release
+from rdflib import RDFS, URIRef
 
 pytestmark = pytest.mark.integration
 
@@ -316,7 +315,8 @@ def test_worker_engine_cannot_reach_the_network(recorder, server, client):
 def test_cors(client):
     r = client.get("/sparql", params={"query": COUNT}, headers={"Origin": CORS_ORIGIN, "Accept": "text/csv"})
     assert r.headers.get("access-control-allow-origin") == CORS_ORIGIN
-    r = client.get("/sparql", params={"query": COUNT}, headers={"Origin": "https://other.example", "Accept": "text/csv"})
+    r = client.get("/sparql", params={"query": COUNT},
+                   headers={"Origin": "https://other.example", "Accept": "text/csv"})
     assert "access-control-allow-origin" not in r.headers
     r = client.options("/sparql", headers={"Origin": CORS_ORIGIN, "Access-Control-Request-Method": "POST"})
     assert r.status_code == 200
@@ -378,7 +378,8 @@ def test_answer_query_caps_rows_and_writes_each_format(key):
         rows = list(csv.reader(io.StringIO(body.decode())))[1:]
         assert len(rows) == 30 and rows[0][1].startswith("line\nbreak")
     else:
-        fmt = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML, "tsv": ox.QueryResultsFormat.TSV}[key]
+        fmt = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+               "tsv": ox.QueryResultsFormat.TSV}[key]
         parsed = list(ox.parse_query_results(body, format=fmt))
         assert len(parsed) == 30 and parsed[0]["o"].language == "en"
     status, _, body = answer_query(store, "SELECT ?s ?o WHERE { ?s ?p ?o }", None, key, Limits(5, 29))
@@ -397,6 +398,7 @@ def test_construct_defaults_to_turtle_and_html_is_a_table():
 def test_create_app_serves_pages_from_the_store_it_is_given(served_release):
     """Pages need no workers: the app reads the store it was handed (here, the release in memory)."""
     from starlette.testclient import TestClient
+
     from kg.serve import ServeConfig, create_app
     from kg.store import EmbeddedStore
     app = create_app(EmbeddedStore.from_release(served_release), ServeConfig(release=served_release))

@@ -19,9 +19,10 @@ import functools
 import json
 import re
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -30,8 +31,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse,
-                                 RedirectResponse, Response)
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -88,7 +88,7 @@ def _valid_iri(iri: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_queries(folder: str, stamp: tuple) -> list[Any]:
+def _load_queries(folder: str, stamp: tuple[tuple[str, int], ...]) -> list[Any]:
     from ..query import load_queries
     return list(load_queries(Path(folder)).values())
 
@@ -107,12 +107,12 @@ async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
 class Site:
     """What every handler needs, built once per server; the handlers are its methods."""
 
-    def __init__(self, store: "Store", cfg: ServeConfig, opener: Callable[..., "Store"] | None = None):
+    def __init__(self, store: Store, cfg: ServeConfig, opener: Callable[..., Store] | None = None):
         self.cfg = cfg
         self.release = Path(cfg.release) if cfg.release else None
         self.queries = cfg.queries or _project_queries()
         self.manifest: dict[str, Any] = self._json("manifest.json") or {}
-        self.context: dict | None = self._json("context.jsonld")
+        self.context: dict[str, Any] | None = self._json("context.jsonld")
         spec = EngineSpec(release=str(self.release) if self.release and not cfg.endpoint else None,
                           endpoint=cfg.endpoint, isolate_network=not cfg.allow_service and not cfg.endpoint,
                           opener=opener)
@@ -125,7 +125,7 @@ class Site:
         self._ontology: list[ox.Triple] | None = None
         self.cache: OrderedDict[Any, Any] = OrderedDict()
 
-    def _json(self, name: str) -> dict | None:
+    def _json(self, name: str) -> dict[str, Any] | None:
         path = self.release / name if self.release else None
         return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
 
@@ -154,7 +154,8 @@ class Site:
         m = re.search(r"/releases/([^/]+)/ontology$", iri)
         return str(self.manifest.get("date") or (m.group(1) if m else ""))
 
-    def render(self, name: str, status: int = 200, headers: dict | None = None, **ctx: Any) -> HTMLResponse:
+    def render(self, name: str, status: int = 200, headers: dict[str, str] | None = None,
+               **ctx: Any) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(name).render(**ctx), status_code=status, headers=headers)
 
     def ontology_triples(self) -> list[ox.Triple]:
@@ -192,7 +193,8 @@ class Site:
             if not triples:
                 return None
             if key != "html":
-                return await run_sync(rdf_bytes, triples, key, self.context)
+                body: bytes = await run_sync(rdf_bytes, triples, key, self.context)
+                return body
             page = await run_sync(resource_page, self.graph, iri, triples)
             return self.env.get_template("resource.html").render(**page).encode()
         body = await self.cached(("resource", iri, key), make)
@@ -272,8 +274,9 @@ class Site:
                 form = await request.form()
                 if "update" in form:
                     return PlainTextResponse(READ_ONLY, 403)
-                text = form.get("query")
-                params.update({k: v for k, v in form.items() if k == "format"})
+                query = form.get("query")
+                text = query if isinstance(query, str) else None
+                params.update({k: v for k, v in form.items() if k == "format" and isinstance(v, str)})
             else:
                 return PlainTextResponse("POST a query as application/x-www-form-urlencoded (query=...) "
                                          "or as application/sparql-query", 415)
@@ -378,7 +381,7 @@ def _project_queries() -> Path:
     return queries_dir()
 
 
-def create_app(store: "Store", config: ServeConfig, opener: Callable[..., "Store"] | None = None) -> Starlette:
+def create_app(store: Store, config: ServeConfig, opener: Callable[..., Store] | None = None) -> Starlette:
     """The ASGI app over `store` (pages); its query workers open their own store from
     `config.release` / `config.endpoint` with `opener` (default kg.store.open_store)."""
     site = Site(store, config, opener)
@@ -399,7 +402,7 @@ def create_app(store: "Store", config: ServeConfig, opener: Callable[..., "Store
     return app
 
 
-def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, store: "Store | None" = None) -> None:
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, store: Store | None = None) -> None:
     """Run the server in the foreground until interrupted; opens the store unless given one."""
     import uvicorn
     if store is None:

@@ -6,7 +6,8 @@ dot is a link to its claim.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup

@@ -9,13 +9,26 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
-from ..rdf import (BASE, BCD, BCMKG, BIBO, IAO_DEFINITION, IAO_REPLACED_BY, OA, OBO, OBOINOWL, compact, expand,
-                   local_path)
+from ..rdf import (
+    BASE,
+    BCD,
+    BCMKG,
+    BIBO,
+    IAO_DEFINITION,
+    IAO_REPLACED_BY,
+    OA,
+    OBO,
+    OBOINOWL,
+    compact,
+    expand,
+    local_path,
+)
 from .charts import chart
 
 if TYPE_CHECKING:
@@ -84,7 +97,7 @@ def xref_iri(value: str) -> str:
 class Graph:
     """What the pages read: labels, names for search, and small queries over the store."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self.store = store
         self.labels: dict[str, str] = {}
         self.names: list[tuple[str, str, str]] = []  # (casefolded name, name, iri)
@@ -234,7 +247,7 @@ def value_text(c: dict[str, Any], label: Callable[[str], str]) -> str:
 
 # --- pages ---------------------------------------------------------------------------------
 
-def index_data(graph: Graph) -> tuple[list, list, dict]:
+def index_data(graph: Graph) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """Vocabulary roots, documents and counts for the index page."""
     docs = graph.select(f"""SELECT ?d ?t ?date WHERE {{ ?d a <{V}SourceDocument>
         OPTIONAL {{ ?d <{TITLE}> ?t }} OPTIONAL {{ ?d <{DCTERMS.date}> ?date }} }} ORDER BY ?d""")
@@ -265,7 +278,7 @@ def resource_page(g: Graph, iri: str, triples: list[ox.Triple]) -> dict[str, Any
     own: dict[str, list[Any]] = {}
     parts: dict[str, dict[str, list[Any]]] = {}
     for t in triples:
-        s, p, o = t.subject.value, t.predicate.value, t.object
+        s, p, o = str(getattr(t.subject, "value", t.subject)), t.predicate.value, t.object
         if s == iri:
             own.setdefault(p, []).append(o)
         elif not isinstance(t.subject, ox.BlankNode):

@@ -12,10 +12,11 @@ import asyncio
 import ctypes
 import io
 import multiprocessing
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -49,12 +50,11 @@ class EngineSpec:
     release: str | None = None
     endpoint: str | None = None
     isolate_network: bool = False
-    opener: Callable[..., "Store"] | None = None
+    opener: Callable[..., Store] | None = None
 
-    def open(self) -> "Store":
-        opener = self.opener
-        if opener is None:
-            from ..store import open_store as opener
+    def open(self) -> Store:
+        from ..store import open_store
+        opener = self.opener or open_store
         return opener(Path(self.release) if self.release else None, self.endpoint)
 
 
@@ -90,7 +90,7 @@ def capped_select(answer: ox.QuerySolutions, key: str, cap: int, too_many: str) 
     """
     out = _LineCap(cap + 1)          # the header line, then at most `cap` rows
     try:
-        answer.serialize(out, format=ox.QueryResultsFormat.TSV)
+        answer.serialize(out, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]  # any binary writer
     except OSError:
         if out.over:
             raise EndpointError(422, too_many) from None
@@ -104,12 +104,13 @@ def capped_select(answer: ox.QuerySolutions, key: str, cap: int, too_many: str) 
 def triples_table(triples: list[ox.Triple]) -> bytes:
     """A CONSTRUCT answer as SPARQL results JSON (subject, predicate, object), for the HTML view."""
     from ..store import Result
-    rows = [{"subject": t.subject, "predicate": t.predicate, "object": t.object} for t in triples]
+    rows: list[dict[str, Any]] = [{"subject": t.subject, "predicate": t.predicate, "object": t.object}
+                                  for t in triples]
     return answer_bytes(solutions(Result(["subject", "predicate", "object"], rows)), "json")
 
 
-def answer_query(store: "Store", text: str, accept: str | None, fmt: str | None,
-                 limits: Limits, context: dict | None = None) -> Answer:
+def answer_query(store: Store, text: str, accept: str | None, fmt: str | None,
+                 limits: Limits, context: dict[str, Any] | None = None) -> Answer:
     """Check, run and serialise one /sparql query: (status, format key, body). Runs in a worker.
 
     The HTML view ("html") gets SPARQL results JSON, which the server turns into a table.
@@ -126,9 +127,9 @@ def answer_query(store: "Store", text: str, accept: str | None, fmt: str | None,
         too_many = (f"the result has more than {cap} {'triples' if graph else 'rows'} (this endpoint's "
                     f"limit); add a LIMIT, or narrow the query")
         answer = store.raw(text)
-        if kind == "ASK":
+        if isinstance(answer, ox.QueryBoolean):
             return 200, key, answer_bytes(answer, "json" if key == "html" else key)
-        if graph:
+        if isinstance(answer, ox.QueryTriples):
             triples = list(islice(answer, cap + 1))
             if len(triples) > cap:
                 raise EndpointError(422, too_many)
@@ -142,7 +143,7 @@ def answer_query(store: "Store", text: str, accept: str | None, fmt: str | None,
         return 500, "text", f"query failed: {type(err).__name__}: {err}".encode()
 
 
-def answer_named(store: "Store", name: str, values: dict[str, str], fmt: str, limits: Limits,
+def answer_named(store: Store, name: str, values: dict[str, str], fmt: str, limits: Limits,
                  folder: Path) -> Answer:
     """Run one named query through kg.query (its parameter checks and messages); runs in a worker."""
     from ..formats import format_result
@@ -173,12 +174,13 @@ def drop_network() -> bool:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.unshare(0x40000000) == 0:  # CLONE_NEWNET
             return True
-        return libc.unshare(0x10000000 | 0x40000000) == 0  # CLONE_NEWUSER | CLONE_NEWNET
+        return bool(libc.unshare(0x10000000 | 0x40000000) == 0)  # CLONE_NEWUSER | CLONE_NEWNET
     except Exception:
         return False
 
 
-def _worker_main(conn: Any, spec: EngineSpec, limits: Limits, context: dict | None, folder: Path) -> None:
+def _worker_main(conn: Any, spec: EngineSpec, limits: Limits, context: dict[str, Any] | None,
+                 folder: Path) -> None:
     isolated = drop_network() if spec.isolate_network else False
     store = spec.open()
     if limits.allow_service and hasattr(store, "allow_service"):
@@ -198,10 +200,11 @@ def _worker_main(conn: Any, spec: EngineSpec, limits: Limits, context: dict | No
 class WorkerPool:
     """Runs queries in killable processes: a worker that overruns the time limit is replaced."""
 
-    def __init__(self, spec: EngineSpec, limits: Limits, size: int, context: dict | None, folder: Path):
+    def __init__(self, spec: EngineSpec, limits: Limits, size: int, context: dict[str, Any] | None,
+                 folder: Path):
         self.spec, self.limits, self.size, self.context, self.folder = spec, limits, size, context, folder
         self.ctx = multiprocessing.get_context("spawn")
-        self.idle: asyncio.Queue | None = None
+        self.idle: asyncio.Queue[tuple[Any, Any]] | None = None
         self.isolated = False
         self.procs: set[Any] = set()
 
@@ -229,8 +232,12 @@ class WorkerPool:
     @staticmethod
     async def _readable(conn: Any, timeout: float) -> None:
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        loop.add_reader(conn.fileno(), lambda: fut.done() or fut.set_result(None))
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not fut.done():
+                fut.set_result(None)
+        loop.add_reader(conn.fileno(), ready)
         try:
             await asyncio.wait_for(fut, timeout)
         finally:
@@ -242,13 +249,13 @@ class WorkerPool:
         t = self.limits.timeout
         try:
             proc, conn = await asyncio.wait_for(self.idle.get(), t)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return 503, "text", f"all query workers are busy; try again (time limit {t:g} s)".encode()
         try:
             conn.send(request)
             await self._readable(conn, t)
-            answer = conn.recv()
-        except (asyncio.TimeoutError, EOFError, OSError) as err:
+            answer: Answer = conn.recv()
+        except (TimeoutError, EOFError, OSError) as err:
             proc.kill()
             proc.join(1)
             self.procs.discard(proc)
