@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import sys
 import types
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 try:
     __version__ = version("bcmkg")  # the one place the version lives is pyproject.toml
@@ -27,14 +28,14 @@ except PackageNotFoundError:  # running from a source tree without install
 from .errors import ConformanceError, InputError, KGError, QueryError  # noqa: E402
 
 
-def build(*args, **kwargs):
+def build(*args: Any, **kwargs: Any) -> Any:
     """Build a release from the curated sources (see kg.build.build)."""
     from .build import build as _build
     return _build(*args, **kwargs)
 
 
-def query(name: str, params: Mapping[str, Any] | None = None, /, *, store=None, release: Path | None = None,
-          **more_params: Any):
+def query(name: str, params: Mapping[str, Any] | None = None, /, *, store: Any = None,
+          release: Path | None = None, **more_params: Any) -> Any:
     """Run a named query from queries/ and return its rows as dicts of plain Python values (`Rows`).
 
     The only keyword arguments of this function are `store` (an engine from `kg.open_store`;
@@ -45,7 +46,7 @@ def query(name: str, params: Mapping[str, Any] | None = None, /, *, store=None, 
     return _query(name, params, store=store, release=release, **more_params)
 
 
-def open_store(release=None, endpoint=None):
+def open_store(release: Path | None = None, endpoint: str | None = None) -> Any:
     """The query engine: embedded Oxigraph over a release, or a remote SPARQL endpoint (kg.store)."""
     from .store import open_store as _open
     return _open(release, endpoint)

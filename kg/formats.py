@@ -38,7 +38,7 @@ RESULTS_FORMATS: dict[str, ox.QueryResultsFormat] = {
 }
 
 
-def solutions(result: "Result") -> ox.QuerySolutions:
+def solutions(result: Result) -> ox.QuerySolutions:
     """A materialised Result as pyoxigraph QuerySolutions again (rows, order and unbound cells kept).
 
     TSV results cells are N-Triples terms, which is what `str()` of a pyoxigraph term gives
@@ -50,7 +50,7 @@ def solutions(result: "Result") -> ox.QuerySolutions:
     return ox.parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV)
 
 
-def result_bytes(result: "Result", fmt: str = "json") -> bytes:
+def result_bytes(result: Result, fmt: str = "json") -> bytes:
     """SPARQL 1.1 results JSON / XML / CSV / TSV of a materialised Result, written by pyoxigraph."""
     try:
         target = RESULTS_FORMATS[fmt]
@@ -72,7 +72,7 @@ def cell_text(term: object) -> str:
     return str(term)
 
 
-def format_result(result: "Result", fmt: str = "table") -> str:
+def format_result(result: Result, fmt: str = "table") -> str:
     """A SELECT answer as `table` (terminal), `csv` / `json` (SPARQL 1.1 results) or `md`."""
     if fmt in ("json", "csv"):
         text = result_bytes(result, fmt).decode("utf-8")
@@ -89,7 +89,8 @@ def format_result(result: "Result", fmt: str = "table") -> str:
         widths = [min(60, max([len(v)] + [len(r[i]) for r in cells])) for i, v in enumerate(result.variables)]
 
         def line(r: list[str]) -> str:
-            return "  ".join((c if len(c) <= w else c[:w - 1] + "…").ljust(w) for c, w in zip(r, widths)).rstrip()
+            cut = [(c if len(c) <= w else c[:w - 1] + "…").ljust(w) for c, w in zip(r, widths, strict=True)]
+            return "  ".join(cut).rstrip()
         out = [line(result.variables), line(["-" * w for w in widths])] + [line(r) for r in cells]
         out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
         return "\n".join(out) + "\n"
@@ -162,7 +163,7 @@ def python_value(term: object) -> Any:
     return text
 
 
-def to_rows(result: "Result") -> Rows:
+def to_rows(result: Result) -> Rows:
     """A SELECT answer as Rows of plain Python values (`python_value` of each term)."""
     rows = Rows({k: python_value(row.get(k)) for k in result.variables} for row in result.rows)
     rows.variables = list(result.variables)

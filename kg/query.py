@@ -16,21 +16,22 @@ from __future__ import annotations
 import re
 import shlex
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pyoxigraph as ox
 import yaml
 
 from .errors import QueryError
 from .formats import Rows, format_result, python_value, to_rows  # noqa: F401  (re-exported: rows for Python)
+from .ontology.terms import TermIndex
 from .paths import project_dir, queries_dir
 from .rdf import BCD, BCMKG, XSD, check_iri, prefix_block
 from .store import Result, Store, Term, materialise, open_store
-from .ontology.terms import TermIndex
 
 PARAM_TYPES = {"term", "decimal", "integer", "string", "enum", "document", "study", "iri"}
 KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "prognosis", "discordance",
@@ -95,7 +96,7 @@ class NamedQuery:
         return out
 
 
-def parse_header(text: str, path: Path) -> dict:
+def parse_header(text: str, path: Path) -> dict[str, Any]:
     """The YAML held in the file's leading `#+ ` lines."""
     lines = []
     for line in text.splitlines():
@@ -169,7 +170,7 @@ def _select_clause(text: str) -> str:
 
 
 def _body(text: str) -> str:
-    return "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def load_queries(folder: Path | None = None) -> dict[str, NamedQuery]:
@@ -229,7 +230,7 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Term:
         elif text.startswith("bcmkg:"):
             text = text[len("bcmkg:"):]
         index = terms or term_index()
-        roots = [None] if p.root in (None, "*") else str(p.root).split("|")
+        roots: list[str | None] = [None] if p.root in (None, "*") else [*str(p.root).split("|")]
         errors = []
         for root in roots:
             try:
@@ -295,7 +296,8 @@ def _word_suggestions(index: TermIndex, text: str, roots: list[str | None]) -> s
     for term_id, term in index.terms.items():
         if not any(r is None or index.is_a(term_id, r) for r in roots):
             continue
-        words = [w for name in [term.label, *term.abbreviations, *term.synonyms] for w in re.split(r"[\s/-]+", name.lower()) if w]
+        names = [term.label, *term.abbreviations, *term.synonyms]
+        words = [w for name in names for w in re.split(r"[\s/-]+", name.lower()) if w]
         best = max((difflib.SequenceMatcher(None, text.lower(), w).ratio() for w in words), default=0)
         if best >= 0.75:
             scored.append((-best, term.label, term_id))
@@ -304,14 +306,11 @@ def _word_suggestions(index: TermIndex, text: str, roots: list[str | None]) -> s
 
 
 def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None = None, *,
-        release: Path | None = None, folder: Path | None = None, engine: Store | None = None) -> Result:
-    """Run one named query with validated, bound parameters (on `store`, else the release's embedded store).
-
-    `engine` is the old name of `store`, accepted while callers move.
-    """
+        release: Path | None = None, folder: Path | None = None) -> Result:
+    """Run one named query with validated, bound parameters (on `store`, else the release's embedded store)."""
     q = get_query(name, folder)
     bindings = bind(q, params or {})
-    store = store or engine or open_store(release)
+    store = store or open_store(release)
     result = store.select(q.text, bindings)
     _check_known(q, bindings, result, store)
     return hide_params(q, result)
@@ -347,7 +346,8 @@ def _check_known(q: NamedQuery, bindings: Mapping[str, Term], result: Result, st
 _HAS_PREFIX = re.compile(r"^\s*PREFIX\b", re.IGNORECASE | re.MULTILINE)
 
 
-def run_sparql(text: str, store: Store | None = None, *, release: Path | None = None) -> Result | bool | list[ox.Triple]:
+def run_sparql(text: str, store: Store | None = None, *,
+               release: Path | None = None) -> Result | bool | list[ox.Triple]:
     """An ad-hoc SELECT (-> Result), ASK (-> bool), CONSTRUCT or DESCRIBE (-> triples).
 
     Our prefixes are added when the text declares none.

@@ -8,13 +8,12 @@ types on a laptop and on a server:
 - `raw(sparql)` -> the live `ox.QuerySolutions` / `ox.QueryBoolean` / `ox.QueryTriples`, for
   the HTTP endpoint, which streams and serialises them with pyoxigraph itself.
 
-`EmbeddedStore` is pyoxigraph in process; its default graph is the union of the named graphs
-(`use_default_graph_as_union=True`). `open_store(release)` opens the release's on-disk store
-(`<release>/store/`, written by the build) read-only, in milliseconds; an older release
-without one is loaded from `graph.nq` into memory (said once on stderr). `RemoteStore` sends
-every query form through SPARQLWrapper and parses the answer with pyoxigraph
-(`ox.parse_query_results`, `ox.parse`). The embedded engine refuses SERVICE (a CLI query must
-not call out); the HTTP server's own guard decides about it for `/sparql`.
+`EmbeddedStore` is pyoxigraph in process, default graph = union of the named graphs.
+`open_store(release)` opens the release's on-disk store (`<release>/store/`, written by the
+build) read-only, in milliseconds; an older release without one is loaded from `graph.nq`
+into memory (said on stderr). `RemoteStore` sends every query form through SPARQLWrapper and
+parses the answer with pyoxigraph. The embedded engine refuses SERVICE unless
+`allow_service=True` (for a caller, like the HTTP server, that checks the hosts itself).
 
 Parameters always arrive as typed terms, never as text: a `VALUES` block of terms in
 N-Triples syntax (`str()` of a pyoxigraph term, which escapes quotes; IRIs checked with
@@ -27,12 +26,9 @@ keeps the other path, and the contract test runs both. Where the outer WHERE is,
 a query says SERVICE, is found once per query text on a copy whose comments, strings and
 IRIs are blanked out (same offsets), so a `#` comment or a string cannot hide or fake either.
 
-    >>> store = open_store(Path("build/release"))                # doctest: +SKIP
-    >>> store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"]  # doctest: +SKIP
-    <Literal value=29066 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
+    >>> open_store().select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"].value  # doctest: +SKIP
 
-An rdflib in-memory engine (`RdflibStore`, SELECT only) exists only so the benchmark can
-measure it against Oxigraph.
+`RdflibStore` (SELECT only) exists so the benchmark can measure rdflib against Oxigraph.
 """
 from __future__ import annotations
 
@@ -42,10 +38,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -58,7 +55,6 @@ __all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "RdflibSto
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal      # pyoxigraph terms everywhere in the engine
 STORE_DIR = "store"          # <release>/store/: the on-disk Oxigraph store the build writes
-NL = b"\n"
 
 
 @dataclass
@@ -144,19 +140,25 @@ def with_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
     return sparql[:at] + "\n  " + block + "\n" + sparql[at:]
 
 
-def materialise(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
+def materialise(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple],
                 seconds: float = 0.0) -> Result | bool | list[ox.Triple]:
     """A live answer as a Result (SELECT), a bool (ASK) or a list of triples (CONSTRUCT, DESCRIBE)."""
     if isinstance(answer, ox.QuerySolutions):
-        names = [v.value for v in answer.variables]
-        rows = [{n: sol[n] for n in names} for sol in answer]
-        return Result(names, rows, seconds)
+        return _result(answer, seconds)
     if isinstance(answer, ox.QueryBoolean):
         return bool(answer)
     return list(answer)
 
 
-def _expect(answer, kind: type, form: str):
+def _result(answer: ox.QuerySolutions, seconds: float = 0.0) -> Result:
+    names = [v.value for v in answer.variables]
+    return Result(names, [{n: sol[n] for n in names} for sol in answer], seconds)
+
+
+Raw = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+def _expect(answer: Any, kind: type, form: str) -> Any:
     if not isinstance(answer, kind):
         raise QueryError(f"not a {form} query (use select for SELECT, ask for ASK, construct for "
                          "CONSTRUCT and DESCRIBE)")
@@ -183,7 +185,7 @@ class EmbeddedStore:
         self.load_seconds = 0.0
 
     @classmethod
-    def from_release(cls, release: Path) -> "EmbeddedStore":
+    def from_release(cls, release: Path) -> EmbeddedStore:
         """The release's graph.nq loaded into an in-memory store (the fallback, and the benchmark's load)."""
         nquads = Path(release) / "graph.nq"
         if not nquads.is_file():
@@ -196,7 +198,7 @@ class EmbeddedStore:
         return self
 
     @classmethod
-    def open(cls, release: Path) -> "EmbeddedStore":
+    def open(cls, release: Path) -> EmbeddedStore:
         """The release's on-disk store, read-only; graph.nq in memory when the release has none."""
         folder = Path(release) / STORE_DIR
         if not folder.is_dir():
@@ -211,10 +213,11 @@ class EmbeddedStore:
         self.load_seconds = time.perf_counter() - start
         return self
 
-    def raw(self, sparql: str, bindings: Mapping[str, Term] | None = None):
+    def raw(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Raw:
         if not self.allow_service and uses_service(sparql):
             raise QueryError("SERVICE is not allowed in the embedded engine (it would call another "
                              "endpoint); run the query on that endpoint with --endpoint URL")
+        subs: dict[ox.Variable, Any] | None
         if self.binding == "substitutions":
             subs = {ox.Variable(k): _checked(v) for k, v in (bindings or {}).items()} or None
         else:
@@ -229,9 +232,7 @@ class EmbeddedStore:
     def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Result:
         start = time.perf_counter()
         answer = _expect(self.raw(sparql, bindings), ox.QuerySolutions, "SELECT")
-        result = materialise(answer)
-        result.seconds = time.perf_counter() - start
-        return result
+        return _result(answer, time.perf_counter() - start)
 
     def ask(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> bool:
         return bool(_expect(self.raw(sparql, bindings), ox.QueryBoolean, "ASK"))
@@ -269,8 +270,9 @@ class RdflibStore:
         # rdflib's initBindings is applied late for aggregates; the VALUES block keeps
         # the same meaning as the other engines.
         answer = self.ds.query(with_values(sparql, bindings))
-        names = [str(v) for v in answer.vars]
-        rows = [{n: None if r[i] is None else to_ox(r[i]) for i, n in enumerate(names)} for r in answer]
+        names = [str(v) for v in answer.vars or []]
+        rows = [{n: None if r[i] is None else to_ox(r[i]) for i, n in enumerate(names)}  # type: ignore[index]
+                for r in answer]
         return Result(names, rows, time.perf_counter() - start)
 
 
@@ -313,7 +315,7 @@ class RemoteStore:
         media = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         return body, media, form
 
-    def _answer(self, sparql: str):
+    def _answer(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
         """The answer as pyoxigraph parsed it: QuerySolutions, QueryBoolean or a list of triples."""
         body, media, form = self._send(sparql)
         results = ox.QueryResultsFormat.from_media_type(media) if media else None
@@ -327,7 +329,7 @@ class RemoteStore:
         except (SyntaxError, ValueError) as err:
             raise QueryError(f"endpoint {self.endpoint}: unreadable answer ({media or 'no type'}): {err}") from err
 
-    def raw(self, sparql: str):
+    def raw(self, sparql: str) -> Raw:
         answer = self._answer(sparql)
         if isinstance(answer, list):        # an ox.QueryTriples is made by a query only: re-query the triples
             graph = ox.Store()
@@ -338,18 +340,19 @@ class RemoteStore:
     def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Result:
         start = time.perf_counter()
         answer = _expect(self._answer(with_values(sparql, bindings)), ox.QuerySolutions, "SELECT")
-        return materialise(answer, time.perf_counter() - start)  # type: ignore[return-value]
+        return _result(answer, time.perf_counter() - start)
 
     def ask(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> bool:
         return bool(_expect(self._answer(with_values(sparql, bindings)), ox.QueryBoolean, "ASK"))
 
     def construct(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
-        return _expect(self._answer(with_values(sparql, bindings)), list, "CONSTRUCT or DESCRIBE")
+        triples: list[ox.Triple] = _expect(self._answer(with_values(sparql, bindings)), list, "CONSTRUCT or DESCRIBE")
+        return triples
 
 
 # --- opening and loading -------------------------------------------------------------
 
-_CACHE: dict[tuple, EmbeddedStore] = {}
+_CACHE: dict[tuple[str, int, int], EmbeddedStore] = {}
 
 
 def _stamp(path: Path) -> int:
@@ -374,7 +377,7 @@ def open_store(release: Path | None = None, endpoint: str | None = None) -> Stor
     return _CACHE[key]
 
 
-def load_endpoint(release: Path, endpoint: str, protocol: str = "gsp", log=print) -> int:
+def load_endpoint(release: Path, endpoint: str, protocol: str = "gsp", log: Callable[[str], object] = print) -> int:
     """Put every named graph of a release into a remote store; return the number of graphs.
 
     `gsp`: SPARQL 1.1 Graph Store Protocol, one `PUT ?graph=<g>` of N-Triples per graph
@@ -392,7 +395,7 @@ def load_endpoint(release: Path, endpoint: str, protocol: str = "gsp", log=print
     for graph in sorted(store.named_graphs(), key=str):
         if not isinstance(graph, ox.NamedNode):
             continue
-        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
         g = graph.value
         if protocol == "gsp":
             url = endpoint + ("&" if "?" in endpoint else "?") + urllib.parse.urlencode({"graph": g})
@@ -402,7 +405,7 @@ def load_endpoint(release: Path, endpoint: str, protocol: str = "gsp", log=print
                     + body + b"}}")
             _http(endpoint, "POST", text, "application/sparql-update")
         count += 1
-        log(f"loaded {g} ({body.count(NL)} triples)")
+        log(f"loaded {g} ({len(body.splitlines())} triples)")
     return count
 
 

@@ -12,9 +12,8 @@ import sys
 from decimal import Decimal as D
 from pathlib import Path
 
-import pytest
-
 import pyoxigraph as ox
+import pytest
 
 from kg.errors import QueryError
 from kg.query import KINDS, RESERVED_PARAMS, bind, get_query, load_queries, run, to_rows
@@ -526,6 +525,7 @@ def test_on_disk_and_in_memory_stores_agree(name, disk_store, memory_store):
 
 def test_open_store_uses_the_on_disk_store_and_falls_back_to_graph_nq(release, tmp_path, capsys):
     import shutil
+
     from kg.store import open_store
     store = open_store(release)
     assert store.store is open_store(release).store          # cached per process
@@ -592,6 +592,7 @@ def test_python_api_endpoint_is_a_query_parameter(release):
 
 def test_kg_query_stays_the_function_after_importing_the_module():
     import importlib
+
     import kg
     importlib.import_module("kg.query")
     assert callable(kg.query) and kg.query.__module__ == "kg"
