@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from rdflib.namespace import RDFS
+from rdflib import URIRef
+from rdflib.namespace import OWL, RDFS
 
 from . import __version__
 from .errors import ConformanceError, InputError, Problem
-from .rdf import version_iri
+from .document_build import DocumentBuild
+from .rdf import ONTOLOGY_IRI, version_iri
+from .release import build_lock, previous_release
 from .model import Source
 from .ontology.terms import load_terms
 from .sources import load_source
@@ -80,30 +83,52 @@ class Progress:
             print("\r" + " " * 72 + "\r", end="", file=sys.stderr, flush=True)
 
 
-def cross_checks(built: list) -> None:
+def cross_problems(built: list[DocumentBuild], partial: bool) -> list[Problem]:
     """Rules that span files: unique document ids and resolvable disagreement links.
 
+    When some files failed (`partial`), a link into a document that did not load is not
+    reported: its own errors are, and a false "no such claim" would only hide them.
     A study may carry several DOIs (a trial's protocol and its results paper), so DOIs are not
     required to agree across files.
     """
     problems, doc_ids = [], {}
     claim_ids = {f"{b.doc_id}:{c}" for b in built for c in b.claim_ids}
+    loaded = {b.doc_id for b in built}
     for b in built:
         if b.doc_id in doc_ids:
             problems.append(Problem(b.path, b.doc_id_line, "document.id", b.doc_id,
                                     f"document id already used by {doc_ids[b.doc_id]}"))
         doc_ids[b.doc_id] = b.path
         for claim, line, ref in b.refs:
-            if ref not in claim_ids:
-                problems.append(Problem(b.path, line, f"claim '{claim}'.disagrees_with", ref, "no such claim",
-                                        "write '<document id>:<claim id>' of an existing claim"))
-    if problems:
-        raise InputError(problems)
+            if ref in claim_ids or (partial and ref.split(":", 1)[0] not in loaded):
+                continue
+            problems.append(Problem(b.path, line, f"claim '{claim}'.disagrees_with", ref, "no such claim",
+                                    "write '<document id>:<claim id>' of an existing claim"))
+    return problems
+
+
+def prior_version(out: Path, date: str) -> str | None:
+    """The versionIRI of the release this build follows: the current one, or on a rebuild the
+    same day, the one that one followed."""
+    previous = previous_release(out)
+    if previous is None:
+        return None
+    if previous.get("date") != date:
+        return str(previous.get("ontology_version_iri") or version_iri(str(previous.get("date"))))
+    prior = previous.get("prior_version")
+    return str(prior) if prior else None
 
 
 def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
           date: str | None = None, report: bool = False, log: Log = print,
           workers: int | None = None) -> BuildSummary:
+    """Build and validate the graph, then write a release (one build per output folder at a time)."""
+    with build_lock(Path(out)):
+        return _build(Path(sources), Path(ontology), Path(shapes), corpus, Path(out), date, report, log, workers)
+
+
+def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
+           date: str | None, report: bool, log: Log, workers: int | None) -> BuildSummary:
     """Build and validate the graph, then write a release. Raises on bad input; nothing is written then.
 
     Files whose bytes, ontology, shapes, corpus and code are unchanged since the last build
@@ -125,6 +150,9 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
     onto = build_ontology(Path(ontology), date, __version__)
     for sub, sup in infer_subclasses(onto):
         onto.add((sub, RDFS.subClassOf, sup))
+    prior = prior_version(Path(out), date)
+    if prior:
+        onto.add((ONTOLOGY_IRI, OWL.priorVersion, URIRef(prior)))
     progress.step(f"documents: load, spans, transform, SHACL ({len(files)} file(s))")
     ctx = Context(ontology_dir=str(ontology), shapes_dir=str(shapes), corpus=str(corpus) if corpus else None,
                   root=str(Path(sources).resolve().parent), ontology_nt=onto.serialize(format="nt"),
@@ -133,21 +161,21 @@ def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out:
         big = sum(p.stat().st_size for p in files) > 2_000_000
         workers = (os.cpu_count() or 1) if big else 1
     outcomes = build_documents(files, ctx, DocumentCache(Path(out) / ".cache" / "documents"), workers)
-    bad_input = [p for o in outcomes for p in o.bad_input]
-    if bad_input:
-        progress.done()
-        raise InputError(bad_input)
     built = [o.built for o in outcomes if o.built is not None]
-    cross_checks(built)
+    bad_input = [p for o in outcomes for p in o.bad_input]
     nonconforming = [p for o in outcomes for p in o.nonconforming]
-    if nonconforming:
-        progress.done()
+    cross = cross_problems(built, partial=len(built) < len(outcomes))
+    if bad_input or cross or nonconforming:
+        progress.done()    # every file's own problems first, in file order; then the cross-file ones
+        if bad_input or cross:
+            raise InputError(bad_input + nonconforming + cross)
         raise ConformanceError(f"{len(nonconforming)} problem(s) (spans, sha256 or SHACL); "
                                "the previous release is untouched", nonconforming)
     summary = BuildSummary(ok=True, documents=len(built), studies=len({s for b in built for s in b.studies}),
                            claims=sum(b.claims for b in built), cases=sum(b.cases for b in built),
                            spans_checked=corpus is not None)
     manifest = {"version": __version__, "date": date, "ontology_version_iri": str(version_iri(date)),
+                "prior_version": prior,
                 "documents": {b.doc_id: {"corpus_file": b.corpus_file, "sha256": b.sha256, "claims": b.claims}
                               for b in built},
                 "studies": summary.studies, "claims": summary.claims, "spans_checked": summary.spans_checked}

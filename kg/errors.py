@@ -7,6 +7,22 @@ bad parameters).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+
+def shown(value: object) -> str:
+    """A value as the curator wrote it, for messages: 0.71, [0.60, 0.71], 'text', (empty)."""
+    if value is None:
+        return "(empty)"
+    if isinstance(value, (Decimal, int, Fraction)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {shown(v)}" for k, v in value.items()) + "}"
+    text = str(value)
+    return repr(text if len(text) <= 200 else text[:200] + "…")
 
 
 class KGError(Exception):
@@ -28,7 +44,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.field}: {self.message} (value {self.value!r})"
+        text = f"{where}: {self.field}: {self.message} (value {shown(self.value)})"
         return f"{text}; {self.hint}" if self.hint else text
 
 

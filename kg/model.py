@@ -28,7 +28,7 @@ from typing import Mapping
 
 __all__ = ["Arm", "Document", "Study", "Case", "Claim", "Exclusion", "Source", "Figure", "Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
            "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "CLAIM_ROW", "claim_row_patterns",
-           "export_columns", "jsonld_terms", "as_number", "shown"]
+           "export_columns", "jsonld_terms", "as_number"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"
 ALL = frozenset({O, P, S, C, E})
@@ -187,6 +187,10 @@ FIELDS: list[Field] = [
     Field("disagrees_with", "special", "disagreesWith", "disagrees with",
           "claims in other documents that report the same quantity differently", column=None),
     Field("note", "text", "curationNote", "curation note", "the curator's note", column=None),
+    Field("draft", "special", None, "draft", "true while the claim is a machine draft (kg add-document); "
+          "the build refuses drafts", column=None),
+    Field("needs", "special", None, "still to decide", "what a curator must still decide in a draft claim",
+          column=None),
     Field("source_file", "special", "sourceFile", "extraction file", "extraction file the claim was curated in"),
     Field("source_line", "special", "sourceLine", "line", "line of the claim in that file"),
 ]
@@ -276,15 +280,6 @@ def as_number(value: object) -> Decimal | Fraction | None:
     return None
 
 
-
-
-def shown(value: object) -> str:
-    """A value as the curator wrote it, for messages: 0.71, [0.60, 0.71], "text"."""
-    if isinstance(value, (Decimal, int, Fraction)) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    return repr(value)
 
 
 # --- the typed objects the stages hand each other ------------------------------------------

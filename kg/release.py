@@ -1,12 +1,17 @@
-"""Write release files atomically: everything goes to a temporary folder that is renamed into place."""
+"""Write release files atomically: a temporary folder renamed into place, then links swapped."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import multiprocessing
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -39,60 +44,126 @@ def write_store(nquads: Path, folder: Path) -> None:
     del store
 
 
-def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict) -> Path:
-    """Write graph.ttl/.trig/.nq/.jsonld, ontology.ttl, context.jsonld and manifest.json into out/release.
+def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+    """Write the release files and the on-disk store; return out/release.
 
     `documents` maps each document id to its graph as N-Triples. The files are written by
     pyoxigraph (streaming, fast at millions of triples, and every literal keeps its lexical
     form: "74.70" stays "74.70"); triples are sorted, so the same input gives the same bytes.
-    A failure before the final rename leaves the previous release untouched.
+    Each release is kept whole in out/releases/<date>.<hash of its manifest>/; `out/release`
+    and `out/releases/<date>` are symbolic links swapped atomically, so a reader always finds a
+    whole release, and a failure before the swap leaves the previous release untouched.
+    The caller holds the build lock (`build_lock`), so leftover temporary folders are stale.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".release-", dir=out))
+    releases = out / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=".release-", dir=releases))
     tmp.chmod(0o755)  # mkdtemp makes it private; a release is meant to be served and read
     try:
-        canonical = to_canonical_graph(ontology)  # stable blank-node labels: same input, same bytes
-        onto_nt = ox.serialize((ox.Triple(*(to_ox(x) for x in t)) for t in canonical), format=ox.RdfFormat.N_TRIPLES)
-        graphs = {"ontology": onto_nt, **documents}
-        lines = {name: sorted(nt.splitlines(keepends=True)) for name, nt in graphs.items()}
-        # N-Quads by a text edit: in N-Triples " .\n" only ever ends a line
-        nquads = b"".join(b"".join(ls).replace(b" .\n", f" <{graph_iri(name)}> .\n".encode())
-                          for name, ls in lines.items())
-        merged = b"".join(sorted({line for ls in lines.values() for line in ls}))
-        # JSON-LD is built in Python (the slowest writer): a forked process writes it meanwhile
-        jsonld = multiprocessing.get_context("fork").Process(target=write_jsonld, args=(merged, tmp / "graph.jsonld"))
-        jsonld.start()
-        nt_format = ox.RdfFormat.N_TRIPLES
-        (tmp / "ontology.ttl").write_bytes(BANNER.encode() + ox.serialize(
-            ox.parse(b"".join(lines["ontology"]), format=nt_format), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
-        (tmp / "graph.ttl").write_bytes(BANNER.encode() + ox.serialize(
-            ox.parse(merged, format=nt_format), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
-        (tmp / "graph.trig").write_bytes(BANNER.encode() + ox.serialize(
-            ox.parse(nquads, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
-        (tmp / "graph.nq").write_bytes(nquads)
-        (tmp / "context.jsonld").write_text(json.dumps(jsonld_context(), indent=1), encoding="utf-8")
-        jsonld.join()
-        if jsonld.exitcode != 0:
-            raise KGError(f"writing graph.jsonld failed (exit code {jsonld.exitcode}); the previous release is untouched")
-        manifest = dict(manifest)
-        manifest["triples"] = merged.count(b"\n")
-        manifest["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        write_store(tmp / "graph.nq", tmp / STORE_DIR)
-        dated = out / "releases" / manifest["date"]
-        dated.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(tmp / "ontology.ttl", dated / "ontology.ttl")
-        shutil.copy2(tmp / "manifest.json", dated / "manifest.json")
-        final, old = out / "release", out / ".release-old"
-        if old.exists():
-            shutil.rmtree(old)
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        if old.exists():
-            shutil.rmtree(old)
-        return final
+        manifest = _write_files(tmp, ontology, documents, manifest)
+        digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
+        final = releases / f"{manifest['date']}.{digest}"
+        if final.is_dir():
+            shutil.rmtree(tmp)           # the same sources again: the same bytes are there already
+        else:
+            write_store(tmp / "graph.nq", tmp / STORE_DIR)
+            tmp.rename(final)
+        _point(releases / str(manifest["date"]), final.name)
+        _point(out / "release", f"releases/{final.name}")
+        for other in releases.glob(f"{manifest['date']}.*"):
+            if other != final and other.is_dir() and not other.is_symlink():
+                shutil.rmtree(other, ignore_errors=True)   # an earlier build of the same day, now replaced
+        return out / "release"
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _write_files(tmp: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any]) -> dict[str, Any]:
+    canonical = to_canonical_graph(ontology)  # stable blank-node labels: same input, same bytes
+    onto_nt = ox.serialize((ox.Triple(*(to_ox(x) for x in t)) for t in canonical), format=ox.RdfFormat.N_TRIPLES)
+    graphs = {"ontology": onto_nt, **documents}
+    lines = {name: sorted(nt.splitlines(keepends=True)) for name, nt in graphs.items()}
+    # N-Quads by a text edit: in N-Triples " .\n" only ever ends a line
+    nquads = b"".join(b"".join(ls).replace(b" .\n", f" <{graph_iri(name)}> .\n".encode())
+                      for name, ls in lines.items())
+    merged = b"".join(sorted({line for ls in lines.values() for line in ls}))
+    # JSON-LD is built in Python (the slowest writer): a forked process writes it meanwhile
+    jsonld = multiprocessing.get_context("fork").Process(target=write_jsonld, args=(merged, tmp / "graph.jsonld"))
+    jsonld.start()
+    nt_format = ox.RdfFormat.N_TRIPLES
+    (tmp / "ontology.ttl").write_bytes(BANNER.encode() + ox.serialize(
+        ox.parse(b"".join(lines["ontology"]), format=nt_format), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+    (tmp / "graph.ttl").write_bytes(BANNER.encode() + ox.serialize(
+        ox.parse(merged, format=nt_format), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+    (tmp / "graph.trig").write_bytes(BANNER.encode() + ox.serialize(
+        ox.parse(nquads, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
+    (tmp / "graph.nq").write_bytes(nquads)
+    (tmp / "context.jsonld").write_text(json.dumps(jsonld_context(), indent=1), encoding="utf-8")
+    jsonld.join()
+    if jsonld.exitcode != 0:
+        raise KGError(f"writing graph.jsonld failed (exit code {jsonld.exitcode}); the previous release is untouched")
+    manifest = dict(manifest)
+    manifest["triples"] = merged.count(b"\n")
+    manifest["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return manifest
+
+
+def _point(link: Path, target: str) -> None:
+    """Make `link` a symbolic link to `target` in one atomic step (a folder from an older layout
+    is moved aside first)."""
+    if link.is_dir() and not link.is_symlink():
+        aside = link.with_name(f".{link.name}-old")
+        shutil.rmtree(aside, ignore_errors=True)
+        link.rename(aside)
+        shutil.rmtree(aside, ignore_errors=True)
+    tmp = link.with_name(f".{link.name}.link")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def remove_stale(out: Path) -> None:
+    """Temporary folders and links a killed build left behind."""
+    for folder in (out, out / "releases"):
+        for p in folder.glob(".release*"):
+            if p.is_symlink() or p.is_file():
+                p.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """One build per output folder at a time; the lock goes with the process, so a killed build
+    leaves none behind."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ".build.lock"
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            who = handle.read().strip() or "another process"
+            raise KGError(f"another kg build ({who}) is writing {out}; wait for it to finish") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def previous_release(out: Path) -> dict[str, Any] | None:
+    """The manifest of the release currently in `out`, if any."""
+    path = Path(out) / "release" / "manifest.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data

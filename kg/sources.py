@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from . import model
-from .errors import InputError, Problem
-from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, Case, Claim, Document, Exclusion, Source, Study, as_number, shown
+from .errors import InputError, Problem, shown
+from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, Case, Claim, Document, Exclusion, Source, Study, as_number
 from .ontology.terms import TermIndex
 from .yaml_lines import Node, parse_yaml
 
@@ -141,8 +141,8 @@ def _as_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def load_source(path: Path, terms: TermIndex) -> Source:
-    """Load and check one extraction file; raise InputError listing every problem."""
+def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Source:
+    """Load and check one extraction file; raise InputError listing every problem (draft claims too, unless allowed)."""
     data = parse_yaml(path)
     c = _Checker(path, terms)
     c.unknown_fields(data, {"format", "document", "studies", "cases", "claims", "exclusions"}, "file")
@@ -183,6 +183,9 @@ def load_source(path: Path, terms: TermIndex) -> Source:
                   "claim ids must be unique within a file")
         elif cid is not None:
             seen[str(cid)] = node.line
+        if node.get("draft") and not allow_drafts:
+            c.bad(node, f"{where}.draft", True, "a draft claim; still to decide: " + ", ".join(map(str, _as_list(
+                node.get("needs")))), "decide those fields, then delete the draft and needs lines")
         claim = _claim(c, node, where, studies, cases)
         if claim is not None:
             claims.append(claim)
@@ -328,12 +331,12 @@ def _claim_rules(c: _Checker, cl: Node, where: str, kind: str, values: dict[str,
     value, low, high = (as_number(values.get(k)) for k in ("value", "value_low", "value_high"))
     mn, mx = as_number(values.get("min")), as_number(values.get("max"))
     if mn is not None and mx is not None and mn > mx:
-        c.bad(cl, f"{where}.min", shown(cl["min"]), f"min is above max ({shown(cl['max'])})")
+        c.bad(cl, f"{where}.min", cl["min"], f"min is above max ({shown(cl['max'])})")
     if low is not None and high is not None and low > high:
-        c.bad(cl, f"{where}.value_low", shown(cl["value_low"]),
+        c.bad(cl, f"{where}.value_low", cl["value_low"],
               f"range low is above range high ({shown(cl['value_high'])})")
     if value is not None and (low is not None or high is not None):
-        c.bad(cl, f"{where}.value", shown(cl["value"]), "give either value or value_low/value_high, not both")
+        c.bad(cl, f"{where}.value", cl["value"], "give either value or value_low/value_high, not both")
     if cl.get("subtype_basis") not in (None, "unspecified") and not cl.get("subtype"):
         c.bad(cl, f"{where}.subtype_basis", cl["subtype_basis"], "a subtype basis needs a subtype")
     has_figure = value is not None or low is not None or high is not None
@@ -355,14 +358,14 @@ def _claim_rules(c: _Checker, cl: Node, where: str, kind: str, values: dict[str,
     if ci is not None:
         bounds = [as_number(x) for x in ci] if isinstance(ci, list) and len(ci) == 2 else []
         if len(bounds) != 2 or None in bounds:
-            c.bad(cl, f"{where}.ci", shown(ci), "ci must be [lower, upper]", "e.g. ci: [0.60, 0.71]")
+            c.bad(cl, f"{where}.ci", ci, "ci must be [lower, upper]", "e.g. ci: [0.60, 0.71]")
         else:
             lo_, hi_ = bounds
             assert lo_ is not None and hi_ is not None
             if lo_ > hi_:
-                c.bad(cl, f"{where}.ci", shown(ci), "CI lower is above CI upper", "write [lower, upper]")
+                c.bad(cl, f"{where}.ci", ci, "CI lower is above CI upper", "write [lower, upper]")
             elif value is not None and not lo_ <= value <= hi_:
-                c.bad(cl, f"{where}.ci", shown(ci), f"value {shown(cl['value'])} lies outside its CI")
+                c.bad(cl, f"{where}.ci", ci, f"value {shown(cl['value'])} lies outside its CI")
             else:
                 values["ci"] = (ci[0], ci[1])
     interp = cl.get("interpretation")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import ConformanceError, InputError, Problem
 from .model import Claim, Source
-from .model import as_number, shown
+from .model import as_number
 
 NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?|\.\d+)")
 UNITS_WORDS = {
@@ -164,7 +164,7 @@ def _claim_span_problems(path: str, i: int, claim: Claim, excerpt: str) -> list[
         if number is not None and not holds(excerpt, number) and not (
                 field == "value" and written and str(written).lower() in excerpt.lower()):
             problems.append(Problem(
-                path, claim.lines.get(field, claim.line), f"claims[{i}].{field}", shown(value),
+                path, claim.lines.get(field, claim.line), f"claims[{i}].{field}", value,
                 f"the span {list(claim.span)} (claim '{claim.id}') does not contain this number",
                 f"the span reads {excerpt[:120]!r}" + ("…" if len(excerpt) > 120 else "")))
     return problems

@@ -1,0 +1,74 @@
+"""Releases: kept whole per version, swapped with no moment without one, one build at a time,
+and every document's own errors reported before any cross-document one."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg.build import build
+from kg.errors import ConformanceError, KGError
+from kg.release import build_lock
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "data" / "tiny"
+
+
+def _tiny(out: Path, date: str, sources: Path = TINY / "sources"):
+    return build(sources=sources, ontology=ROOT / "ontology", shapes=ROOT / "shapes", corpus=TINY / "corpus",
+                 out=out, date=date, log=lambda _: None)
+
+
+def test_each_release_is_kept_whole_and_points_to_its_prior(tmp_path):
+    out = tmp_path / "build"
+    _tiny(out, "2026-11-30")
+    os.makedirs(out / "releases" / ".release-killed")          # what a killed build leaves behind
+    _tiny(out, "2026-12-01")
+    assert (out / "release").is_symlink()
+    current = (out / "release").resolve()
+    assert current.parent == (out / "releases").resolve() and current.name.startswith("2026-12-01.")
+    older = (out / "releases" / "2026-11-30").resolve()
+    assert {p.name for p in older.iterdir()} >= {"graph.nq", "graph.ttl", "ontology.ttl", "manifest.json", "store"}
+    manifest = json.loads((out / "release" / "manifest.json").read_text())
+    assert manifest["prior_version"] == "https://w3id.org/bcmkg/releases/2026-11-30/ontology"
+    assert "owl:priorVersion <https://w3id.org/bcmkg/releases/2026-11-30/ontology>" in \
+        (out / "release" / "ontology.ttl").read_text()
+    assert not list((out / "releases").glob(".release*")), "stale temporary folders are removed"
+
+
+def test_a_rebuild_the_same_day_keeps_the_prior_and_replaces_the_day(tmp_path):
+    out = tmp_path / "build"
+    _tiny(out, "2026-11-30")
+    _tiny(out, "2026-12-01")
+    _tiny(out, "2026-12-01")
+    assert json.loads((out / "release" / "manifest.json").read_text())["prior_version"].endswith("2026-11-30/ontology")
+    assert len(list((out / "releases").glob("2026-12-01.*"))) == 1
+
+
+def test_two_builds_at_once_are_refused(tmp_path):
+    out = tmp_path / "build"
+    with build_lock(out):
+        with pytest.raises(KGError, match="another kg build .* is writing"):
+            _tiny(out, "2026-12-01")
+
+
+def test_a_span_error_is_not_masked_by_a_link_into_the_failed_document(tmp_path, corpus):
+    """Changing a figure in 002 makes 002 fail its span check; 003's disagrees_with links into 002
+    must not be reported as 'no such claim' in its place."""
+    sources = tmp_path / "sources"
+    shutil.copytree(ROOT / "sources", sources)
+    path = sources / "002_sen2024.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[171].strip() == "value: 11"                  # 002: 11 of the 12 patients recurred
+    lines[171] = lines[171].replace("11", "13")
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(ConformanceError) as err:
+        build(sources=sources, ontology=ROOT / "ontology", shapes=ROOT / "shapes", corpus=corpus,
+              out=tmp_path / "build", log=lambda _: None)
+    text = str(err.value)
+    assert "002_sen2024.yaml:172: claims[0].value" in text and "(value 13)" in text
+    assert "no such claim" not in text
+    assert not (tmp_path / "build" / "release").exists()
