@@ -1,0 +1,281 @@
+"""Draft claims from a text: each figure the completeness audit flags, with the fields its context supports.
+
+Rules only, over the ontology's labels, synonyms and abbreviations (kg/draft/lexicon.py):
+the nearest endpoint, statistic, site and modality mention in the sentence or table row (a
+row reads its column's header first), a time point from "5-year" / "at 3 years", the unit
+after the number, a CI, p or n next to it. What the rules could not decide goes in `needs`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..audit import NUM, YEAR, candidates
+from .contexts import Context, contexts, find_context
+from .lexicon import Lexicon, Mention
+
+__all__ = ["Draft", "draft_figures"]
+
+UNIT_AFTER = [("percent", re.compile(r"\s*(?:%|percent\b)")), ("month", re.compile(r"[\s-]*(?:months?|mo)\b", re.I)),
+              ("year", re.compile(r"[\s-]*(?:years?|yrs?)\b", re.I)), ("week", re.compile(r"[\s-]*weeks?\b", re.I)),
+              ("day", re.compile(r"[\s-]*days?\b", re.I)),
+              ("patients", re.compile(r"\s+(?:patients|women|cases|participants|subjects)\b", re.I)),
+              ("lesions", re.compile(r"\s+lesions\b", re.I)), ("mm", re.compile(r"\s*mm\b")),
+              ("cm", re.compile(r"\s*cm\b")), ("Gy", re.compile(r"\s*Gy\b"))]
+TIME = re.compile(r"(?<![\d.])(\d+)(?:-|\s)?(?:and\s+\d+-?)?(?:year|yr)s?\b(?!\s+(?:of|after|since|ago|old))", re.I)
+TIME_LIST = re.compile(r"((?:\d+-?,?\s*(?:and\s+)?)+)(?:-|\s)?(year|month)s?\b", re.I)
+AT_TIME = re.compile(r"^\s*(?:OS\s+)?(?:at|after)\s+(\d+)\s+(year|month)s?", re.I)
+P_VALUE = re.compile(r"\bp\s*(?:value\s*)?([=<>≤≥])\s*(\d*\.\d+|\d+)", re.I)
+CI = re.compile(rf"(?:CI[:,]?\s*|\[|\()\s*({NUM})\s*(?:[–-]|to|,)\s*({NUM})\s*[\])]?")
+N_EQ = re.compile(r"\bn\s*=\s*(\d+)", re.I)
+RANGE_AFTER = re.compile(rf"^\s*(?:[–-]|to)\s*({NUM})")
+MINMAX_AFTER = re.compile(rf"^\s*\(\s*({NUM})\s*[–-]\s*({NUM})\s*\)")
+VS_NEXT = re.compile(rf"^\s*(?:%|months?)?\s*vs\.?\s*({NUM})")
+RATIO_WORD = re.compile(r"(?:\b(HR|OR)\b|(hazard ratio)|(odds ratio)|(c-index|concordance index))[^.;\n]{0,25}$", re.I)
+QUALIFIERS = [("approximately", re.compile(r"(?:~|≈|approximately|about|nearly|around)\s*$", re.I)),
+              ("up to", re.compile(r"up to\s*$", re.I)), ("over", re.compile(r"(?:over|>)\s*$", re.I)),
+              ("less than", re.compile(r"(?:less than|<)\s*$", re.I))]
+
+
+@dataclass
+class Draft:
+    """One drafted figure: where it is, what it is, and what a curator must still decide."""
+
+    start: int
+    end: int
+    span: tuple[int, int]
+    printed: str
+    kind: str
+    locator: str
+    fields: dict[str, object] = field(default_factory=dict)
+    needs: list[str] = field(default_factory=list)
+
+    def values(self) -> set[str]:
+        return {str(self.fields[k]) for k in ("value", "value_low", "value_high") if k in self.fields}
+
+
+def _number(printed: str) -> str:
+    """The number as a YAML figure: thousands separators dropped, the printed digits kept."""
+    n = printed.replace(",", "")
+    return n.lstrip("0") or "0" if "." not in n else ("0" + n if n.startswith(".") else n)
+
+
+def _nearest(mentions: list[Mention], field_name: str, pos: int, lo: int, hi: int) -> Mention | None:
+    """The mention of a field closest to `pos` within [lo, hi); one before the figure wins over one after."""
+    best, score = None, 1e9
+    for m in mentions:
+        if m.field != field_name or m.start < lo or m.end > hi:
+            continue
+        d = pos - m.end if m.end <= pos else 2 * (m.start - pos) + 10
+        if d < score:
+            best, score = m, d
+    return best
+
+
+class _Drafter:
+    def __init__(self, text: str, lexicon: Lexicon):
+        self.text, self.lex = text, lexicon
+        self.ctxs = contexts(text)
+        self.starts = [c.start for c in self.ctxs]
+        self.mentions = lexicon.find(text)
+
+    def figures(self) -> list[tuple[int, int, str]]:
+        found = {s: (s, e, k) for s, e, k in candidates(self.text)}
+        for c in self.ctxs:     # extra figures: the first of "49 vs. 20 months", and cells of space-separated rows
+            body = self.text[c.start:c.end]
+            for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*(?:%|months?)?\s*vs\.?\s*\d)", body):
+                found.setdefault(c.start + m.start(1), (c.start + m.start(1), c.start + m.end(1), "comparison"))
+            if c.kind == "row" and not c.header:
+                for s, e in c.cells:
+                    cell = self.text[s:e]
+                    if re.fullmatch(rf"{NUM}%?", cell) and not YEAR.match(cell.rstrip("%")):
+                        found.setdefault(s, (s, s + len(cell.rstrip("%")), "table cell"))
+        return sorted(found.values())
+
+    def run(self) -> list[Draft]:
+        figs = self.figures()
+        consumed: set[int] = set()
+        drafts: list[Draft] = []
+        by_start = {s: (s, e, k) for s, e, k in figs}
+        for s, e, kind in figs:
+            if s in consumed:
+                continue
+            ctx = find_context(self.ctxs, self.starts, s) or Context(*self._line(s), "sentence")
+            d = self.draft(s, e, kind, ctx, by_start, consumed)
+            if d is not None:
+                drafts.append(d)
+        self._respectively(drafts)
+        return drafts
+
+    def _line(self, pos: int) -> tuple[int, int]:
+        a = self.text.rfind("\n", 0, pos) + 1
+        b = self.text.find("\n", pos)
+        return a, (b if b >= 0 else len(self.text))
+
+    def draft(self, s: int, e: int, kind: str, ctx: Context, by_start: dict, consumed: set[int]) -> Draft | None:
+        text, printed = self.text, self.text[s:e]
+        before, after = text[ctx.start:s], text[e:ctx.end]
+        if kind == "p-value" or re.search(r"\bp\s*(?:value\s*)?[=<>≤≥]\s*$", before, re.I):
+            return None                                       # a p belongs to the figure before it
+        if re.search(r"(?:\bCI[:,]?|95%\s*CI\s*[\[(]?)\s*$|(?:\d\s*[\[(])$", before) and kind != "table cell":
+            return None                                       # a CI bound
+        if re.search(r"(?:<sup>[^<]*|\[\d[\d,\s–-]*)$", before) or re.match(r"^[\d,\s–-]*(?:</sup>|\])", after):
+            return None                                       # a reference number
+        f: dict[str, object] = {"value": _number(printed)}
+        seg = self._segment(ctx, s)
+        col_label = ctx.column(s)[1] if ctx.kind == "row" else ""
+        cell = text[slice(*ctx.cells[ctx.column(s)[0]])] if ctx.kind == "row" and ctx.column(s)[0] >= 0 else ""
+        # unit, range, min/max
+        unit = next((u for u, p in UNIT_AFTER if p.match(after)), None)
+        if m := RANGE_AFTER.match(after):
+            nxt = e + m.end(1)
+            if not re.match(r"\s*[\])]", text[nxt:nxt + 2]) and not re.search(r"\(\s*$", before):
+                f.pop("value")
+                f["value_low"], f["value_high"] = _number(printed), _number(m.group(1))
+                consumed.update(k for k in by_start if e <= k < nxt)
+                unit = next((u for u, p in UNIT_AFTER if p.match(text[nxt:ctx.end])), unit)
+        if unit is None and (v := VS_NEXT.match(after)):
+            tail = text[e + v.end(1):ctx.end]
+            unit = next((u for u, p in UNIT_AFTER if p.match(tail)), None)
+        if mm := MINMAX_AFTER.match(after):
+            f["min"], f["max"] = _number(mm.group(1)), _number(mm.group(2))
+            consumed.update(k for k in by_start if e < k < e + mm.end())
+        if unit is None and col_label:
+            unit = ("percent" if "%" in col_label else "month" if re.search(r"month", col_label, re.I) else
+                    "year" if re.search(r"\byears?\)", col_label, re.I) else None)
+        qualifier = next((q for q, p in QUALIFIERS if p.search(before[-15:])), None)
+        if qualifier:
+            f["value_qualifier"] = qualifier
+        # statistic
+        stat = None
+        ratio = RATIO_WORD.search(before[-45:])
+        if ratio and "." in printed and unit is None:
+            stat = ("HazardRatio" if ratio.group(1) == "HR" and self._hr_is_ratio() or ratio.group(2) else
+                    "OddsRatio" if ratio.group(1) == "OR" or ratio.group(3) else
+                    "ConcordanceIndex" if ratio.group(4) else None)
+            unit = "ratio" if stat else unit
+            if c := CI.search(after[:40]):
+                f["ci"] = [_number(c.group(1)), _number(c.group(2))]
+                consumed.update(k for k in by_start if e < k <= e + c.end())
+        time_point = self._time_point(seg, s, e, col_label + " " + cell, unit)
+        local = [m for m in self.mentions if seg[0] <= m.start and m.end <= seg[1]]
+        header = self.lex.find(col_label) if col_label else []
+        stat_m = (_nearest(header, "statistic", len(col_label), 0, len(col_label)) or
+                  _nearest(local, "statistic", s, seg[0], seg[1]))
+        if stat is None:
+            if kind == "sample size" or unit in ("patients", "lesions"):
+                stat, unit = "Count", unit or "patients"
+            elif unit == "percent":
+                stat = "RateAtTimePoint" if time_point else "Proportion"
+            elif stat_m is not None and stat_m.term in ("Median", "Mean"):
+                stat = stat_m.term
+            elif ctx.kind == "row" and re.fullmatch(r"\d{1,2}", ctx.row_label(text)) and unit in ("month", "year", None):
+                stat = "IndividualValue"
+            elif unit in ("month", "year", "week", "day") and re.search(r"\bmedian\b", text[seg[0]:s], re.I):
+                stat = "Median"
+        if stat:
+            f["statistic"] = stat
+        if stat == "RateAtTimePoint" and time_point:
+            f["time_point"], f["time_unit"] = time_point
+        if unit:
+            f["unit"] = unit
+        # endpoint, site, modality
+        endpoint = (_nearest(header, "endpoint", len(col_label), 0, len(col_label)) if header else None) or \
+            _nearest(local, "endpoint", s, seg[0], seg[1]) or _nearest(local, "endpoint", s, ctx.start, ctx.end)
+        if endpoint is None and re.search(r"follow[- ]up", text[seg[0]:seg[1]], re.I):
+            f["endpoint"] = "FollowUpDuration"
+        elif endpoint is not None:
+            f["endpoint"] = endpoint.term
+        if ctx.kind == "row":
+            row_m = [m for m in self.mentions if ctx.start <= m.start and m.end <= ctx.end]
+            modality = next((m for m in row_m if m.field == "modality"), None)
+            site = _nearest(row_m, "site", s, ctx.start, ctx.end)
+        else:
+            modality = _nearest(local, "modality", s, seg[0], seg[1]) or _nearest(local, "modality", s, ctx.start, ctx.end)
+            site = _nearest(local, "site", s, ctx.start, ctx.end)
+        if modality:
+            f["modality"] = modality.term
+            f["arm"] = modality.surface
+        site_term = site.term if site else self._site_around(ctx)
+        if site_term:
+            f["site"] = self.lex.site_term(site_term)
+        # p, n
+        p_text = after if ctx.kind == "sentence" else text[e:ctx.end]
+        if (p := P_VALUE.search(p_text)) and ctx.kind == "sentence":
+            f["p_qualifier"], f["p_value"] = {"≤": "<=", "≥": ">="}.get(p.group(1), p.group(1)), _number(p.group(2))
+        elif ctx.kind == "row":
+            p_col = [i for i, h in enumerate(ctx.header) if re.search(r"\bp\b", h, re.I) and i > ctx.column(s)[0]]
+            if p_col and p_col[0] < len(ctx.cells):
+                cell_p = text[slice(*ctx.cells[p_col[0]])].strip()
+                if pm := re.fullmatch(r"([<>]?)\s*(0?\.\d+)", cell_p):
+                    f["p_value"] = _number(pm.group(2))
+                    f["p_qualifier"] = pm.group(1) or "="
+        if n := N_EQ.search(text[seg[0]:seg[1]]):
+            if stat != "Count" and int(n.group(1)) > 0:
+                f["n"] = int(n.group(1))
+        return Draft(s, e, (ctx.start, ctx.end), printed, kind, ctx.locator(text, s), f)
+
+    def _hr_is_ratio(self) -> bool:
+        return any(m.term == "HazardRatio" for m in self.lex.find("HR"))
+
+    def _segment(self, ctx: Context, pos: int) -> tuple[int, int]:
+        """The clause around `pos`: a sentence cut at ';', a row cut to its cell and the row label."""
+        if ctx.kind == "row":
+            return ctx.start, ctx.end
+        a = max(self.text.rfind(";", ctx.start, pos), self.text.rfind(" while ", ctx.start, pos)) + 1
+        b = self.text.find(";", pos, ctx.end)
+        return max(a, ctx.start), (b if b >= 0 else ctx.end)
+
+    def _time_point(self, seg: tuple[int, int], s: int, e: int, column: str, unit: str | None):
+        if unit not in ("percent", None):
+            return None
+        if m := AT_TIME.match(self.text[e:seg[1]].lstrip("%")):
+            return m.group(1), m.group(2).lower()
+        for source in (column, self.text[seg[0]:s]):
+            hits = list(TIME_LIST.finditer(source))
+            if hits:
+                m = hits[-1]
+                points = re.findall(r"\d+", m.group(1))
+                return points[-1] if len(points) == 1 else points, m.group(2).lower()
+        return None
+
+    def _site_around(self, ctx: Context) -> str | None:
+        for words in (ctx.group, ctx.caption, ctx.section):
+            hits = [m for m in self.lex.find(words) if m.field == "site"] if words else []
+            if hits:
+                return hits[0].term
+        return None
+
+    def _respectively(self, drafts: list[Draft]) -> None:
+        """'2- and 3-year PFS and OS rates were 82%, 69%, 92%, and 82%, respectively': endpoints x time points."""
+        groups: dict[tuple[int, int], list[Draft]] = {}
+        for d in drafts:
+            groups.setdefault(d.span, []).append(d)
+        for span, ds in groups.items():
+            for d in ds:        # a list of time points left unassigned: the first one unless distributed below
+                tp = d.fields.get("time_point")
+                if isinstance(tp, list):
+                    d.fields["time_point"] = tp[0]
+                    d.needs.append("time_point")
+            if "respectively" not in self.text[span[0]:span[1]] or len(ds) < 2:
+                continue
+            first = min(d.start for d in ds)
+            head = self.text[span[0]:first]
+            ends = list(dict.fromkeys(m.term for m in self.lex.find(head) if m.field == "endpoint"))
+            times = [t for m in TIME_LIST.finditer(head) for t in re.findall(r"\d+", m.group(1))]
+            pct = [d for d in ds if d.fields.get("unit") == "percent"]
+            combos = ([(e, t) for e in ends for t in times] if ends and times else
+                      [(e, None) for e in ends] if ends else [(None, t) for t in times])
+            if len(combos) == len(pct) and len(combos) > 1:
+                unit = next((m.group(2).lower() for m in TIME_LIST.finditer(head)), "year")
+                for d, (endpoint, t) in zip(sorted(pct, key=lambda d: d.start), combos):
+                    if endpoint:
+                        d.fields["endpoint"] = endpoint
+                    if t:
+                        d.fields.update(statistic="RateAtTimePoint", time_point=t, time_unit=unit)
+                    d.needs = [n for n in d.needs if n != "time_point"]
+
+
+def draft_figures(text: str, lexicon: Lexicon) -> list[Draft]:
+    """Every figure of `text` the audit would flag, as a draft with its guessed fields."""
+    return _Drafter(text, lexicon).run()
