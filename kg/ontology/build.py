@@ -24,8 +24,18 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from ..errors import ConformanceError
 from ..rdf import BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, OBO, ONTOLOGY_IRI, XREF_PREFIXES, version_iri
-from .terms import (CURIE_PATTERN, XREF_PREDICATES, expand_curie, is_deprecated, is_individual,
-                    parse_equivalent, parse_xrefs, read_template, split_abbreviation, split_list)
+from .terms import (
+    CURIE_PATTERN,
+    XREF_PREDICATES,
+    expand_curie,
+    is_deprecated,
+    is_individual,
+    parse_equivalent,
+    parse_xrefs,
+    read_template,
+    split_abbreviation,
+    split_list,
+)
 
 ABBREVIATION = BCMKG["abbreviation"]
 ABBREVIATION_CONTEXT = BCMKG["abbreviationContext"]
@@ -184,7 +194,7 @@ def reason(graph: Graph) -> Reasoning:
     key = _graph_key(graph)
     if key in _REASONING_CACHE:
         return _REASONING_CACHE[key]
-    import owlready2   # heavy import, only when reasoning is asked for
+    import owlready2  # heavy import, only when reasoning is asked for
     start = time.perf_counter()
     world = owlready2.World()
     with tempfile.TemporaryDirectory() as tmp:

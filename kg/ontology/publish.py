@@ -15,8 +15,15 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, SKOS
 
 from ..rdf import BASE, BCMKG, ONTOLOGY_IRI, XREF_PREFIXES
-from .terms import (expand_curie, is_deprecated, parse_xrefs, read_template, split_abbreviation, split_list,
-                    verified_curies)
+from .terms import (
+    expand_curie,
+    is_deprecated,
+    parse_xrefs,
+    read_template,
+    split_abbreviation,
+    split_list,
+    verified_curies,
+)
 
 #: The licence of the ontology when core.ttl does not state one (it does: dcterms:license).
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"

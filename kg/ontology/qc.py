@@ -24,8 +24,17 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from ..errors import Problem
 from ..rdf import BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, XREF_PREFIXES, compact, to_ox
 from .build import COMPONENT_MODALITY, build_ontology, class_hierarchy, reason
-from .terms import (CURIE_PATTERN, ID_PATTERN, XREF_PREDICATES, is_deprecated, parse_equivalent, parse_xrefs,
-                    read_rows, split_abbreviation, split_list, verified_curies)
+from .terms import (
+    CURIE_PATTERN,
+    ID_PATTERN,
+    XREF_PREDICATES,
+    parse_equivalent,
+    parse_xrefs,
+    read_rows,
+    split_abbreviation,
+    split_list,
+    verified_curies,
+)
 
 SEVERITIES = ("error", "warning", "info")
 
