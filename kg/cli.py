@@ -148,6 +148,56 @@ def cmd_serve(a: argparse.Namespace) -> int:
     return 0
 
 
+def add_add_document(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="the corpus file (a path; its name becomes corpus_file)")
+    p.add_argument("--id", default=None, help="document id (default: first author's surname + year)")
+    p.add_argument("--sources", type=Path, default=None, help="extraction files (default: the project's sources/)")
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+
+
+def cmd_add_document(a: argparse.Namespace) -> int:
+    from .draft import add_document, list_drafts
+    path = add_document(a.file, a.sources or _project("sources"), a.ontology or _project("ontology"), a.id)
+    print(f"wrote {path}: {len(list_drafts(path))} draft claims (draft: true); "
+          f"next: kg draft --list {path}, then curate and kg check {path}")
+    return 0
+
+
+def add_draft(p: argparse.ArgumentParser) -> None:
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--evaluate", action="store_true",
+                      help="draft each curated document from its text alone and score against its claims")
+    what.add_argument("--list", type=Path, nargs="+", metavar="FILE", help="list the draft claims of extraction files")
+    p.add_argument("--doc", default=None, help="--evaluate: only this document id")
+    p.add_argument("--write", type=Path, default=None, help="--evaluate: also write the report (e.g. docs/drafting.md)")
+    p.add_argument("--sources", type=Path, default=None, help="extraction files (default: the project's sources/)")
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default KG_CORPUS or ../shared/corpus)")
+
+
+def cmd_draft(a: argparse.Namespace) -> int:
+    from .draft import list_drafts
+    if a.list:
+        total = 0
+        for path in a.list:
+            for cid, line, locator, needs in list_drafts(path):
+                print(f"{path}:{line} {cid} [{locator}] needs: {', '.join(needs)}")
+                total += 1
+        print(f"{total} draft claim(s) still to curate")
+        return 1 if total else 0
+    from .draft.evaluate import PREAMBLE, evaluate, format_misses, format_table, write_report
+    from .paths import corpus_dir
+    corpus = corpus_dir(a.corpus, required=True)
+    assert corpus is not None
+    scores = evaluate(a.sources or _project("sources"), corpus, a.ontology or _project("ontology"), only=a.doc)
+    print(format_table(scores))
+    print(format_misses(scores))
+    if a.write:
+        write_report(scores, a.write, PREAMBLE)
+        print(f"wrote {a.write}")
+    return 0
+
+
 # --- query layer ------------------------------------------------------------------------
 
 def _engine_args(p: argparse.ArgumentParser) -> None:
@@ -276,6 +326,8 @@ COMMANDS = {
     "check": (add_check, cmd_check, "check extraction files (schema, terms, spans)"),
     "locate": (add_locate, cmd_locate, "print the character span of a snippet in a corpus file"),
     "audit": (add_audit, cmd_audit, "completeness report: figures no claim or exclusion covers"),
+    "add-document": (add_add_document, cmd_add_document, "register a corpus file: sources/NNN_<id>.yaml with draft claims"),
+    "draft": (add_draft, cmd_draft, "list draft claims, or score drafting against the curated documents"),
     "export": (add_export, cmd_export, "export the claims table as CSV or JSON"),
     "ontology": (add_ontology, cmd_ontology, "ontology QC report, SSSOM mappings, merged Turtle"),
     "docs": (add_docs, cmd_docs, "generate the term pages in docs/terms"),

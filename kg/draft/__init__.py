@@ -82,7 +82,7 @@ def _scalar(key: str, value: object) -> str:
         return "[" + ", ".join(str(v) for v in value) + "]"
     if key in ("value", "value_low", "value_high", "time_point", "min", "max", "p_value", "n"):
         return str(value)
-    if key in ("arm", "locator"):
+    if key in ("arm", "locator", "p_qualifier", "value_qualifier"):
         return json.dumps(str(value), ensure_ascii=False)
     return str(value)
 

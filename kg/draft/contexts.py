@@ -14,7 +14,7 @@ __all__ = ["Context", "contexts", "find_context"]
 
 CAPTION = re.compile(r"^\s*\**\s*(Table\s+[IVX\d]+)\b[.:]?\s*(.*?)\**\s*$", re.I)
 HEADING = re.compile(r"^\s*(?:#+\s*(.+?)|\*\*([^*]{2,80})\*\*:?|(\d+(?:\.\d+)*\.?\s+[A-Z][^.]{2,80}))\s*$")
-NUMERIC_CELL = re.compile(r"^\s*[~<>≤≥]?\s*\d")
+NUMERIC_CELL = re.compile(r"^\s*[~<>≤≥]?\s*\d[\d.,]*(?:%|\s|\(|$)")
 BARE = re.compile(r"^(?:[~<>≤≥]?\d+(?:\.\d+)?%?|[—–-]|=)$")
 SENTENCE_END = re.compile(r"[.!?](?:\*+)?(?:<sup>[^<]{0,20}</sup>)?(?:\s*\(\d[\d,–-]*\))?\s+(?=[A-Z\[(*<])")
 NOT_AN_END = re.compile(r"(?:\bet al|\bvs|\be\.g|\bi\.e|\bFig|\bNo|\bapprox|\bref|\b[A-Z])$")

@@ -7,6 +7,7 @@ after the number, a CI, p or n next to it. What the rules could not decide goes 
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ UNIT_AFTER = [("percent", re.compile(r"\s*(?:%|percent\b)")), ("month", re.compi
               ("lesions", re.compile(r"\s+lesions\b", re.I)), ("mm", re.compile(r"\s*mm\b")),
               ("cm", re.compile(r"\s*cm\b")), ("Gy", re.compile(r"\s*Gy\b"))]
 TIME = re.compile(r"(?<![\d.])(\d+)(?:-|\s)?(?:and\s+\d+-?)?(?:year|yr)s?\b(?!\s+(?:of|after|since|ago|old))", re.I)
-TIME_LIST = re.compile(r"((?:\d+-?,?\s*(?:and\s+)?)+)(?:-|\s)?(year|month)s?\b", re.I)
+TIME_LIST = re.compile(r"((?:\d+-?,?\s*(?:and\s+|or\s+)?)*\d+)-(year|month)s?\b", re.I)
 AT_TIME = re.compile(r"^\s*(?:OS\s+)?(?:at|after)\s+(\d+)\s+(year|month)s?", re.I)
 P_VALUE = re.compile(r"\bp\s*(?:value\s*)?([=<>≤≥])\s*(\d*\.\d+|\d+)", re.I)
 CI = re.compile(rf"(?:CI[:,]?\s*|\[|\()\s*({NUM})\s*(?:[–-]|to|,)\s*({NUM})\s*[\])]?")
@@ -115,6 +116,9 @@ class _Drafter:
     def draft(self, s: int, e: int, kind: str, ctx: Context, by_start: dict, consumed: set[int]) -> Draft | None:
         text, printed = self.text, self.text[s:e]
         before, after = text[ctx.start:s], text[e:ctx.end]
+        if re.match(r"^-(?:,|\s*(?:and|or)\s+\d|\s*(?:year|month)s?\b)", after, re.I) or \
+                re.search(r"%\s*(?:at|after)\s*$", before):
+            return None                                       # a time point ("5-year OS", "at 3 years")
         if kind == "p-value" or re.search(r"\bp\s*(?:value\s*)?[=<>≤≥]\s*$", before, re.I):
             return None                                       # a p belongs to the figure before it
         if re.search(r"(?:\bCI[:,]?|95%\s*CI\s*[\[(]?)\s*$|(?:\d\s*[\[(])$", before) and kind != "table cell":
@@ -182,8 +186,13 @@ class _Drafter:
         # endpoint, site, modality
         endpoint = (_nearest(header, "endpoint", len(col_label), 0, len(col_label)) if header else None) or \
             _nearest(local, "endpoint", s, seg[0], seg[1]) or _nearest(local, "endpoint", s, ctx.start, ctx.end)
-        if endpoint is None and re.search(r"follow[- ]up", text[seg[0]:seg[1]], re.I):
+        words = text[seg[0]:seg[1]]
+        if endpoint is None and re.search(r"follow[- ]up", words, re.I):
             f["endpoint"] = "FollowUpDuration"
+        elif endpoint is None and re.search(r"discordan", words, re.I):
+            f["endpoint"] = "ReceptorDiscordance"
+        elif endpoint is None and unit == "percent" and re.search(r"\b(?:occur|develop|observed in)", words, re.I):
+            f["endpoint"] = "Incidence"
         elif endpoint is not None:
             f["endpoint"] = endpoint.term
         if ctx.kind == "row":
@@ -191,14 +200,19 @@ class _Drafter:
             modality = next((m for m in row_m if m.field == "modality"), None)
             site = _nearest(row_m, "site", s, ctx.start, ctx.end)
         else:
-            modality = _nearest(local, "modality", s, seg[0], seg[1]) or _nearest(local, "modality", s, ctx.start, ctx.end)
-            site = _nearest(local, "site", s, ctx.start, ctx.end)
-        if modality:
-            f["modality"] = modality.term
-            f["arm"] = modality.surface
-        site_term = site.term if site else self._site_around(ctx)
+            para = self._paragraph_start(ctx)
+            modality = (_nearest(local, "modality", s, seg[0], seg[1]) or
+                        _nearest(self.mentions, "modality", s, ctx.start, ctx.end) or
+                        _nearest(self.mentions, "modality", s, para, s))
+            site = _nearest(self.mentions, "site", s, ctx.start, ctx.end) or _nearest(self.mentions, "site", s, para, s)
+        site_term = self.lex.site_term(site.term) if site else self._site_around(ctx)
         if site_term:
-            f["site"] = self.lex.site_term(site_term)
+            f["site"] = site_term = self.lex.site_term(site_term)
+        modality_term = modality.term if modality else self._around(ctx, "modality")
+        if modality_term:
+            f["modality"] = self.lex.specific_modality(modality_term, site_term)
+            if modality:
+                f["arm"] = modality.surface
         # p, n
         p_text = after if ctx.kind == "sentence" else text[e:ctx.end]
         if (p := P_VALUE.search(p_text)) and ctx.kind == "sentence":
@@ -240,40 +254,60 @@ class _Drafter:
         return None
 
     def _site_around(self, ctx: Context) -> str | None:
+        return self._around(ctx, "site")
+
+    def _around(self, ctx: Context, field_name: str) -> str | None:
+        """A site or modality named by the row group, the table caption or the section heading."""
         for words in (ctx.group, ctx.caption, ctx.section):
-            hits = [m for m in self.lex.find(words) if m.field == "site"] if words else []
+            hits = [m for m in self.lex.find(words) if m.field == field_name] if words else []
             if hits:
                 return hits[0].term
         return None
 
+    def _paragraph_start(self, ctx: Context) -> int:
+        i = bisect.bisect_right(self.starts, ctx.start) - 1
+        while i > 0 and self.ctxs[i - 1].kind == "sentence" and self.ctxs[i - 1].paragraph == ctx.paragraph \
+                and self.ctxs[i - 1].section == ctx.section:
+            i -= 1
+        return self.ctxs[i].start if i >= 0 else ctx.start
+
     def _respectively(self, drafts: list[Draft]) -> None:
-        """'2- and 3-year PFS and OS rates were 82%, 69%, 92%, and 82%, respectively': endpoints x time points."""
+        """Lists read in order: '1-, 3- and 5-year OS rates of 96.9%, 53.3%, and 17.8%'; '2- and 3-year PFS
+        and OS rates were 82%, 69%, 92%, and 82%' (endpoints x time points); 'PFS and OS were 27 and 30 months,
+        respectively'."""
         groups: dict[tuple[int, int], list[Draft]] = {}
         for d in drafts:
             groups.setdefault(d.span, []).append(d)
         for span, ds in groups.items():
-            for d in ds:        # a list of time points left unassigned: the first one unless distributed below
-                tp = d.fields.get("time_point")
-                if isinstance(tp, list):
-                    d.fields["time_point"] = tp[0]
-                    d.needs.append("time_point")
-            if "respectively" not in self.text[span[0]:span[1]] or len(ds) < 2:
-                continue
-            first = min(d.start for d in ds)
-            head = self.text[span[0]:first]
-            ends = list(dict.fromkeys(m.term for m in self.lex.find(head) if m.field == "endpoint"))
-            times = [t for m in TIME_LIST.finditer(head) for t in re.findall(r"\d+", m.group(1))]
-            pct = [d for d in ds if d.fields.get("unit") == "percent"]
-            combos = ([(e, t) for e in ends for t in times] if ends and times else
-                      [(e, None) for e in ends] if ends else [(None, t) for t in times])
-            if len(combos) == len(pct) and len(combos) > 1:
-                unit = next((m.group(2).lower() for m in TIME_LIST.finditer(head)), "year")
-                for d, (endpoint, t) in zip(sorted(pct, key=lambda d: d.start), combos):
+            ds.sort(key=lambda d: d.start)
+            body = self.text[span[0]:span[1]]
+            lists = [m for m in TIME_LIST.finditer(self.text, span[0], span[1]) if len(re.findall(r"\d+", m.group(1))) > 1]
+            for i, m in enumerate(lists):
+                stop = lists[i + 1].start() if i + 1 < len(lists) else span[1]
+                pct = [d for d in ds if m.end() <= d.start < stop and d.fields.get("unit") == "percent"]
+                if not pct:
+                    continue
+                times = re.findall(r"\d+", m.group(1))
+                ends = list(dict.fromkeys(x.term for x in self.mentions
+                                          if x.field == "endpoint" and m.end() <= x.start < pct[0].start))
+                combos = [(e, t) for e in ends for t in times] if len(ends) > 1 else [(None, t) for t in times]
+                if len(combos) != len(pct):
+                    continue
+                for d, (endpoint, t) in zip(pct, combos):
+                    d.fields.update(statistic="RateAtTimePoint", time_point=t, time_unit=m.group(2).lower())
                     if endpoint:
                         d.fields["endpoint"] = endpoint
-                    if t:
-                        d.fields.update(statistic="RateAtTimePoint", time_point=t, time_unit=unit)
                     d.needs = [n for n in d.needs if n != "time_point"]
+            for d in ds:        # a list of time points left unassigned: the first one, flagged
+                if isinstance(d.fields.get("time_point"), list):
+                    d.fields["time_point"] = d.fields["time_point"][0]
+                    d.needs.append("time_point")
+            if "respectively" in body and not lists:
+                ends = list(dict.fromkeys(x.term for x in self.mentions
+                                          if x.field == "endpoint" and span[0] <= x.start < ds[0].start))
+                if len(ends) > 1 and len(ends) == len(ds):
+                    for d, endpoint in zip(ds, ends):
+                        d.fields["endpoint"] = endpoint
 
 
 def draft_figures(text: str, lexicon: Lexicon) -> list[Draft]:

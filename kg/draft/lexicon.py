@@ -22,7 +22,9 @@ FIELD_ROOTS: dict[str, tuple[str, ...]] = {
 }
 #: terms too generic to be a guess on their own (the roots, and words every sentence holds)
 GENERIC = {"Endpoint", "StatisticType", "Modality", "MetastaticBreastCancer", "AnatomicalSite", "Breast",
-           "BreastCancerMetastasis", "PrimaryBreastTumour", "ConfidenceInterval", "PValue", "Incidence"}
+           "BreastCancerMetastasis", "PrimaryBreastTumour", "ConfidenceInterval", "PValue"}
+SITE_WORDS = {"LiverMetastasis": ("liver", "hepat"), "LungMetastasis": ("lung", "pulmonary"),
+              "BrainMetastasis": ("brain", "crani")}
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,19 @@ class Lexicon:
             return term
         label = self.index.terms[term].label.casefold()
         for t in self.index.under("MetastaticBreastCancer"):
-            if self.index.terms[t].label.casefold() in (f"{label} metastasis", f"{label} metastases"):
+            names = [self.index.terms[t].label, *self.index.terms[t].synonyms]
+            if any(n.casefold() in (f"{label} metastasis", f"breast cancer {label} metastasis") for n in names):
                 return t
         return term
+
+    def specific_modality(self, modality: str, site: str | None) -> str:
+        """A generic resection read for its site: resection of a liver metastasis is a hepatic resection."""
+        words = SITE_WORDS.get(site or "")
+        own = " ".join([self.index.terms[modality].label, *self.index.terms[modality].synonyms]).casefold()
+        if not words or not self.index.terms[modality].parents or any(w in own for w in words):
+            return modality
+        for t in sorted(self.index.under(modality), key=lambda t: len(self.index.ancestors(t))):
+            names = " ".join([self.index.terms[t].label, *self.index.terms[t].synonyms]).casefold()
+            if t != modality and any(w in names for w in words) and "plus" not in names and " or " not in names:
+                return t
+        return modality
