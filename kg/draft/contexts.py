@@ -33,6 +33,7 @@ class Context:
     cells: list[tuple[int, int]] = field(default_factory=list)
     header: list[str] = field(default_factory=list)   # column label per cell (rows only)
     group: str = ""                             # a row group label ("Liver metastasis")
+    header_text: str = ""                       # an OCR'd table's header lines, as read
 
     def column(self, pos: int) -> tuple[int, str]:
         """(index, header label) of the cell holding offset `pos`."""
@@ -94,7 +95,7 @@ def contexts(text: str) -> list[Context]:
     out: list[Context] = []
     section, caption, paragraph = "", "", 0
     header_rows: list[list[str]] = []
-    in_table, header_done, group = False, False, ""
+    in_table, header_done, group, header_text = False, False, "", ""
     offset = 0
     for line in text.splitlines(keepends=True):
         start, body = offset, line.rstrip("\r\n")
@@ -103,7 +104,7 @@ def contexts(text: str) -> list[Context]:
             continue
         if m := CAPTION.match(body):
             caption = f"{m.group(1)}: {m.group(2)}".strip()
-            in_table, header_rows, header_done, group = True, [], False, ""
+            in_table, header_rows, header_done, group, header_text = True, [], False, "", ""
             continue
         if "\t" in body:
             cells = _cells(body, start, "\t")
@@ -124,7 +125,11 @@ def contexts(text: str) -> list[Context]:
             continue
         if in_table and caption and _is_space_row(body):
             out.append(Context(start, start + len(body), "row", section, caption, paragraph,
-                               _cells(body, start, " "), [], group))
+                               _cells(body, start, " "), [], group, header_text))
+            header_done = True
+            continue
+        if in_table and caption and not header_done and len(body) < 120 and not body.rstrip().endswith("."):
+            header_text += " " + body
             continue
         h = HEADING.match(body)
         if h and len(body) < 90:
