@@ -237,6 +237,15 @@ def infer_subclasses(graph: Graph) -> list[tuple[URIRef, URIRef]]:
     return result.inferred
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file next to the target, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 def write_ontology(ontology_dir: Path, out: Path, release_date: str | None = None) -> Path:
     """Write the merged ontology as Turtle (for curators who want to open it in Protégé).
 
@@ -245,7 +254,6 @@ def write_ontology(ontology_dir: Path, out: Path, release_date: str | None = Non
     import datetime
     from importlib.metadata import PackageNotFoundError, version
 
-    from .publish import write_atomic
     try:
         pkg_version = version("bcmkg")
     except PackageNotFoundError:

@@ -6,15 +6,14 @@ atomically: a reader or a failed run never leaves half a file behind.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from rdflib import Graph
 from rdflib.namespace import DCTERMS, SKOS
 
 from ..rdf import BASE, BCMKG, ONTOLOGY_IRI, XREF_PREFIXES
+from .build import write_atomic
 from .terms import (
     expand_curie,
     is_deprecated,
@@ -27,15 +26,6 @@ from .terms import (
 
 #: The licence of the ontology when core.ttl does not state one (it does: dcterms:license).
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file next to the target, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def ontology_license(ontology_dir: Path) -> str:
