@@ -137,6 +137,7 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     from .document_build import Context, DocumentCache, build_documents, context_key
     from .ontology.build import build_ontology, infer_subclasses
     from .release import write_release
+    from .validate import check_merged
 
     progress, started = Progress(), time.perf_counter()
     date = date or datetime.date.today().isoformat()
@@ -180,7 +181,9 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
                               for b in built},
                 "studies": summary.studies, "claims": summary.claims, "spans_checked": summary.spans_checked}
     progress.step("release: writing files")
-    summary.release = write_release(Path(out), onto, {b.doc_id: b.nt for b in built}, manifest)
+    merged = Path(shapes) / "merged"
+    summary.release = write_release(Path(out), onto, {b.doc_id: b.nt for b in built}, manifest,
+                                    check=lambda store: check_merged(store, merged))
     summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]
     summary.seconds = time.perf_counter() - started
     progress.done()

@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.compare import to_canonical_graph
 
-from .errors import KGError
+from .errors import ConformanceError, KGError, Problem
 from .formats import jsonld_context, jsonld_document
 from .rdf import PREFIXES, graph_iri, to_ox
 
@@ -44,7 +44,11 @@ def write_store(nquads: Path, folder: Path) -> None:
     del store
 
 
-def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+MergedCheck = Callable[[ox.Store], list[Problem]]
+
+
+def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any],
+                  check: MergedCheck | None = None) -> Path:
     """Write the release files and the on-disk store; return out/release.
 
     `documents` maps each document id to its graph as N-Triples. The files are written by
@@ -53,6 +57,7 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manif
     Each release is kept whole in out/releases/<date>.<hash of its manifest>/; `out/release`
     and `out/releases/<date>` are symbolic links swapped atomically, so a reader always finds a
     whole release, and a failure before the swap leaves the previous release untouched.
+    `check` runs on the merged release's store before the swap; its problems fail the build.
     The caller holds the build lock (`build_lock`), so leftover temporary folders are stale.
     """
     out = Path(out)
@@ -69,6 +74,10 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manif
             shutil.rmtree(tmp)           # the same sources again: the same bytes are there already
         else:
             write_store(tmp / "graph.nq", tmp / STORE_DIR)
+            problems = check(ox.Store.read_only(str(tmp / STORE_DIR))) if check else []
+            if problems:
+                raise ConformanceError(f"{len(problems)} problem(s) only the merged release shows; "
+                                       "the previous release is untouched", problems)
             tmp.rename(final)
         _point(releases / str(manifest["date"]), final.name)
         _point(out / "release", f"releases/{final.name}")

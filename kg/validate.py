@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, URIRef
@@ -53,23 +54,45 @@ def lift_property_shapes(shapes: Graph) -> Graph:
 
 def _results(report: Graph, data: Graph, shapes: Graph) -> list[Problem]:
     problems = []
+    details = set(report.objects(None, SH.detail))      # nested results of sh:node / sh:or: reported by their parent
     for result in report.subjects(RDF.type, SH.ValidationResult):
+        if result in details:
+            continue
         focus = report.value(result, SH.focusNode)
         value = report.value(result, SH.value)
+        source = report.value(result, SH.sourceShape)
         message = str(report.value(result, SH.resultMessage) or "violates a shape")
-        if str(focus).startswith(str(BCMKG)):
-            # a term that fails its root check: report every subject that uses it
-            for prop in shapes.objects(report.value(result, SH.sourceShape), SH.targetObjectsOf):
+        via = list(shapes.objects(source, SH.targetObjectsOf))
+        if via:
+            # a term or a figure that fails its check: report every subject that uses it
+            for prop in via:
                 field = str(prop).rsplit("/", 1)[-1]
                 for subject in data.subjects(prop, focus):
                     file, line, label = locate_node(data, subject)
                     problems.append(Problem(file, line, f"{label}.{field}", str(focus), message))
-            continue  # otherwise a nested detail of a term check
+            continue
         path = report.value(result, SH.resultPath)
+        if not _locatable(data, focus) and isinstance(value, URIRef) and _locatable(data, value):
+            # a rule reached through a term (sh:inversePath from bcmkg:Percent, ...): the claim is the value
+            file, line, label = locate_node(data, value)
+            field = str(path).rsplit("/", 1)[-1] if isinstance(path, URIRef) else _inverse_field(shapes, path)
+            problems.append(Problem(file, line, f"{label}.{field}", str(focus), message))
+            continue
+        if str(focus).startswith(str(BCMKG)):
+            continue  # a nested detail of a term check, reported above
         file, line, label = locate_node(data, focus)
         field = str(path).rsplit("/", 1)[-1].rsplit("#", 1)[-1] if isinstance(path, URIRef) else "node"
         problems.append(Problem(file, line, f"{label}.{field}", None if value is None else str(value), message))
-    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.field))
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.field, p.message))
+
+
+def _locatable(data: Graph, node: object) -> bool:
+    return isinstance(node, URIRef) and locate_node(data, node)[1] is not None
+
+
+def _inverse_field(shapes: Graph, path: object) -> str:
+    prop = shapes.value(path, SH.inversePath) if path is not None else None
+    return str(prop).rsplit("/", 1)[-1] if prop is not None else "node"
 
 
 def locate_node(data: Graph, node) -> tuple[str, int | None, str]:
@@ -107,3 +130,34 @@ def files_key(*folders: Path) -> str:
         for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
             h.update(str(path.relative_to(folder)).encode() + path.read_bytes())
     return h.hexdigest()
+
+
+# --- checks only the merged release can answer -----------------------------------------------
+
+def merged_checks(folder: Path) -> list[tuple[str, str, str]]:
+    """(name, severity, SPARQL) of each shapes/merged/*.rq: each returns ?entity ?property ?value
+    and must return no rows."""
+    out = []
+    for path in sorted(Path(folder).glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        severity = "error"
+        for line in text.splitlines():
+            if line.startswith("#+ severity:"):
+                severity = line.split(":", 1)[1].strip()
+        out.append((path.stem, severity, text))
+    return out
+
+
+def check_merged(store: Any, folder: Path) -> list[Problem]:
+    """Run the merged-release checks on a pyoxigraph store of the whole release (default graph =
+    the union of the documents' graphs); one Problem per offending row, naming the check."""
+    problems = []
+    for name, severity, text in merged_checks(folder):
+        if severity != "error":
+            continue
+        for row in store.query(text, use_default_graph_as_union=True):
+            entity, prop, value = (getattr(row[v], "value", str(row[v])) for v in ("entity", "property", "value"))
+            problems.append(Problem(f"shapes/merged/{name}.rq", None, prop.rsplit("/", 1)[-1],
+                                    value, f"{entity} breaks the rule '{name}'",
+                                    "see the check's description; fix the extraction files that define it"))
+    return problems

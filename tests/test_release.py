@@ -72,3 +72,25 @@ def test_a_span_error_is_not_masked_by_a_link_into_the_failed_document(tmp_path,
     assert "002_sen2024.yaml:172: claims[0].value" in text and "(value 13)" in text
     assert "no such claim" not in text
     assert not (tmp_path / "build" / "release").exists()
+
+
+def test_the_merged_release_is_checked_for_what_no_single_document_shows(tmp_path):
+    """Two documents give the same arm IRI two labels: each document conforms alone, the merge does not."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    text = (TINY / "sources" / "000_tiny.yaml").read_text(encoding="utf-8")
+    arm = "    n: 40\n"
+    assert arm in text
+    (sources / "000_tiny.yaml").write_text(
+        text.replace(arm, arm + "    arms:\n      - {id: a, label: MWA, modality: MWA}\n", 1), encoding="utf-8")
+    head = text.split("studies:")[0].replace("id: tiny", "id: tiny-two")
+    (sources / "001_tiny_two.yaml").write_text(
+        head + "studies:\n  - id: example2020\n    label: Example 2020\n    design: RetrospectiveCohortStudy\n"
+        "    arms:\n      - {id: a, label: resection, modality: HepaticResection}\n", encoding="utf-8")
+    with pytest.raises(ConformanceError) as err:
+        _tiny(tmp_path / "build", "2026-12-01", sources)
+    text = str(err.value)
+    assert "only the merged release shows" in text
+    assert "shapes/merged/arm-one-label.rq" in text and "study/example2020/arm/a" in text
+    assert "shapes/merged/arm-one-modality.rq" in text
+    assert not (tmp_path / "build" / "release").exists()
