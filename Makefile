@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 KG      := $(VENV)/bin/kg
 STAMP   := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test build audit serve bench docs chromium clean
+.PHONY: run test test-fast lint build audit serve bench docs chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,18 @@ run: $(STAMP)
 	$(KG) build
 	$(KG) query flagship --param site=LiverMetastasis --param subtype=HRPositive --param mode=any
 
-## set up and run the whole test suite (what CI runs)
-test: $(STAMP) chromium
+## set up, lint, and run the whole test suite (what CI runs)
+test: $(STAMP) chromium lint
 	$(PY) -m pytest -q
+
+## the edit-run loop: no servers, no browser, no reasoner-heavy end-to-end checks (under a minute)
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not integration and not browser and not slow"
+
+## ruff and mypy --strict, as configured in pyproject.toml
+lint: $(STAMP)
+	$(VENV)/bin/ruff check kg tests benchmarks
+	$(VENV)/bin/mypy kg
 
 build: $(STAMP)
 	$(KG) build --report
