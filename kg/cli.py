@@ -107,15 +107,22 @@ def cmd_audit(a: argparse.Namespace) -> int:
 
 
 def add_export(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", choices=["claims"])
+    p.add_argument("what", choices=["claims", "fhir"], help="claims: the claims table; fhir: FHIR R5 Evidence")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("--release", type=Path, default=None, help="release folder (default KG_RELEASE or build/release)")
     p.add_argument("--output", "-o", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=None, help="fhir: output folder (default build/fhir)")
 
 
 def cmd_export(a: argparse.Namespace) -> int:
     from .export import export_claims
     from .paths import release_dir
+    if a.what == "fhir":
+        from .fhir import write_fhir
+        out = a.out or _project("build") / "fhir"
+        bundles, resources = write_fhir(release_dir(a.release), out)
+        print(f"wrote {out}: {bundles} Bundle(s), {resources} Evidence resource(s)")
+        return 0
     text = export_claims(release_dir(a.release), fmt=a.format)
     if a.output:
         a.output.write_text(text, encoding="utf-8")
@@ -195,6 +202,46 @@ def cmd_draft(a: argparse.Namespace) -> int:
     if a.write:
         write_report(scores, a.write, PREAMBLE)
         print(f"wrote {a.write}")
+    return 0
+
+
+def add_network(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--release", type=Path, default=None, help="release folder (default KG_RELEASE or build/release)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--shared", action="store_true", help="studies several documents report, and whether they agree")
+    what.add_argument("--comparisons", nargs="?", const="", metavar="SITE",
+                      help="head-to-head comparisons (of one site: id or label, e.g. LiverMetastasis)")
+    what.add_argument("--matrix", action="store_true", help="evidence per site x modality (studies, n, OS ranges)")
+    what.add_argument("--central", type=int, nargs="?", const=10, metavar="N", help="the N most central studies")
+    what.add_argument("--disagreements", action="store_true", help="groups of mutually disagreeing claims")
+    p.add_argument("--export", choices=["graphml", "gexf", "json"], help="write the network (GraphML, GEXF, node-link)")
+    p.add_argument("--output", "-o", type=Path, default=None, help="--export: file (default network.<ext>)")
+    p.add_argument("--plot", type=Path, metavar="DIR", help="write the evidence map and a comparison graph (SVG, PNG)")
+    p.add_argument("--site", default="LiverMetastasis", help="--plot: site of the comparison graph")
+
+
+def cmd_network(a: argparse.Namespace) -> int:
+    import json
+
+    from . import network as net
+    from .paths import release_dir
+    g = net.evidence_graph(release_dir(a.release))
+    if a.export:
+        out = a.output or Path(f"network.{a.export}")
+        net.write_graph(g, out, a.export)
+        print(f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges")
+    if a.plot:
+        print("wrote " + ", ".join(str(p) for p in net.plot(g, a.plot, a.site)))
+    report = (net.shared_studies(g) if a.shared else net.comparisons(g, a.comparisons or None)
+              if a.comparisons is not None else net.evidence_matrix(g) if a.matrix
+              else net.central_studies(g, a.central) if a.central else net.disagreement_groups(g)
+              if a.disagreements else None)
+    if report is not None:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+    elif not (a.export or a.plot):
+        kinds = sorted({d["kind"] for _, d in g.nodes(data=True)})
+        print(", ".join(f"{sum(1 for _, d in g.nodes(data=True) if d['kind'] == k)} {k}" for k in kinds)
+              + f"; {g.number_of_edges()} edges")
     return 0
 
 
@@ -329,6 +376,7 @@ COMMANDS = {
     "add-document": (add_add_document, cmd_add_document, "register a corpus file: sources/NNN_<id>.yaml with draft claims"),
     "draft": (add_draft, cmd_draft, "list draft claims, or score drafting against the curated documents"),
     "export": (add_export, cmd_export, "export the claims table as CSV or JSON"),
+    "network": (add_network, cmd_network, "the evidence network: analyses, GraphML/GEXF/JSON, pictures"),
     "ontology": (add_ontology, cmd_ontology, "ontology QC report, SSSOM mappings, merged Turtle"),
     "docs": (add_docs, cmd_docs, "generate the term pages in docs/terms"),
     "query": (add_query, cmd_query, "run a named query (--list shows them)"),
