@@ -5,7 +5,7 @@ value is read (`kind`), the RDF property, the term root or the allowed values, t
 column, the JSON-LD term, the page label and which claim kinds allow it. The reader's
 checks (kg/sources.py), the transform (kg/transform.py), the claims export (kg/export.py),
 the JSON-LD context (kg/release.py), the pages (kg/serve/pages.py) and the standard claim
-row every claim query projects (`CLAIM_ROW`) are all derived from it; adding a row here
+row every claim query projects (`claim_row()`) are all derived from it; adding a row here
 adds the field everywhere.
 
 Kinds of value:
@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Mapping
 
 __all__ = ["Arm", "Document", "Study", "Case", "Claim", "Exclusion", "Source", "Figure", "Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
-           "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "CLAIM_ROW", "claim_row_patterns",
+           "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "claim_row", "claim_row_patterns",
            "export_columns", "jsonld_terms", "as_number"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"
@@ -208,16 +208,17 @@ def fields_for(kind: str) -> set[str]:
 
 # --- the standard claim row ---------------------------------------------------------------
 
-#: Variables every claim-returning query projects (the query layer and the pages read these).
-CLAIM_ROW: list[str] = ["claim", *(f.prop for f in FIELDS if f.prop and f.kind != "special"),
-                        "ciLower", "ciUpper", "interpretedValue", "study", "document", "spanStart", "spanEnd"]
+def claim_row() -> list[str]:
+    """Variables of the standard claim row (named as the claim properties), read from FIELDS."""
+    return ["claim", *(str(f.prop) for f in FIELDS if f.prop and f.kind != "special"),
+            "ciLower", "ciUpper", "interpretedValue", "study", "document", "spanStart", "spanEnd"]
 
 
 def claim_row_patterns(subject: str = "?claim") -> str:
     """SPARQL OPTIONALs binding the standard claim row for `subject` (one pattern each, so
     Oxigraph looks each up per claim)."""
     v = "https://w3id.org/bcmkg/vocab/"
-    lines = [f"OPTIONAL {{ {subject} <{v}{p}> ?{p} }}" for p in CLAIM_ROW
+    lines = [f"OPTIONAL {{ {subject} <{v}{p}> ?{p} }}" for p in claim_row()
              if p not in ("claim", "study", "document", "spanStart", "spanEnd")]
     lines += [f"OPTIONAL {{ {subject} <{v}aboutStudy> ?study }}",
               f"OPTIONAL {{ {subject} <http://www.w3.org/ns/prov#wasDerivedFrom> ?document }}",

@@ -1,6 +1,6 @@
 """The claim model is the one definition of a claim's fields: a field added to kg.model.FIELDS
 is read from YAML, written as RDF, exported as a column and named in the JSON-LD context,
-with no other code changed. Runs on the tiny fixture dataset (fast tier)."""
+shown on the pages, with no other code changed. Runs on the tiny fixture dataset (fast tier)."""
 from __future__ import annotations
 
 import csv
@@ -55,6 +55,13 @@ def test_a_new_field_reaches_rdf_export_and_context(with_follow_up, tmp_path):
     assert "follow_up" in columns()
     assert next(r for r in rows if r["claim_id"] == "mwa-os5")["follow_up"] == "61.50"
     assert jsonld_context()["@context"]["followUpMonths"] == {"@id": "bcmkg:followUpMonths", "@type": "xsd:decimal"}
+    # ... and the page read-model lists it under its page label
+    from kg.serve.pages import Graph, claim_rows
+    from kg.store import EmbeddedStore
+    store = ox.Store()
+    store.load(path=str(tmp_path / "release" / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    rows = claim_rows(Graph(EmbeddedStore(store)), f"BIND(<{subject}> AS ?claim)")
+    assert ("follow-up", "61.5") in rows[0]["details"]
 
 
 def test_without_the_field_the_key_is_refused(tmp_path):

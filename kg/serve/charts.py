@@ -32,7 +32,7 @@ def chart(claims: list[dict[str, Any]], label: Callable[[str], str]) -> Markup |
         if not kind or c.get("value") is None or "survival" not in label(c.get("endpoint") or "").casefold():
             continue
         try:
-            c["plotted"] = float(c["interp"] if c.get("interp") is not None else c["value"])
+            c["plotted"] = float(c["interpretedValue"] if c.get("interpretedValue") is not None else c["value"])
         except ValueError:
             continue
         panels[kind].append(c)
@@ -42,8 +42,8 @@ def chart(claims: list[dict[str, Any]], label: Callable[[str], str]) -> Markup |
 
 
 def _panel(kind: str, rows: list[dict[str, Any]], label: Callable[[str], str]) -> str:
-    rows = sorted(rows, key=lambda c: (label(c["endpoint"]), float(c["tp"] or 0), -c["plotted"]))[:80]
-    top = 100.0 if kind == "rate" else max(max(float(c["ciu"] or c["plotted"]) for c in rows) * 1.1, 12)
+    rows = sorted(rows, key=lambda c: (label(c["endpoint"]), float(c["timePoint"] or 0), -c["plotted"]))[:80]
+    top = 100.0 if kind == "rate" else max(max(float(c["ciUpper"] or c["plotted"]) for c in rows) * 1.1, 12)
     left, width, rh = 380, 360, 22
     height = 40 + rh * len(rows)
     title = "Survival rate (%)" if kind == "rate" else "Median survival (months)"
@@ -66,15 +66,15 @@ def _panel(kind: str, rows: list[dict[str, Any]], label: Callable[[str], str]) -
             what = what.replace(long, short)
         arm = c.get("arm") or ", ".join(label(m) for m in c["modalities"][:1])
         when = f" {c['time_text']}" if c["time_text"] else ""
-        doc = c["doc"].rstrip("/").rsplit("/", 1)[-1] if c.get("doc") else ""
+        doc = c["document"].rstrip("/").rsplit("/", 1)[-1] if c.get("document") else ""
         text = xml_escape(f"{study} · {arm} · {what}{when}"[:48]) + f' <tspan class="src">[{xml_escape(doc)}]</tspan>'
         link = local_path(c["claim"]) or c["claim"]
         parts.append(f'<a href="{xml_escape(link)}"><title>{xml_escape(c["label"])}</title>'
                      f'<text x="{left - 8}" y="{y + 4}" class="row">{text}</text>')
-        if c.get("cil") is not None and c.get("ciu") is not None:
-            parts.append(f'<line x1="{x(c["cil"]):.1f}" y1="{y}" x2="{x(c["ciu"]):.1f}" y2="{y}" class="ci"/>')
-        interp = c.get("interp") is not None
-        shown = f"{c['interp']}*" if interp else str(c["value"])
+        if c.get("ciLower") is not None and c.get("ciUpper") is not None:
+            parts.append(f'<line x1="{x(c["ciLower"]):.1f}" y1="{y}" x2="{x(c["ciUpper"]):.1f}" y2="{y}" class="ci"/>')
+        interp = c.get("interpretedValue") is not None
+        shown = f"{c['interpretedValue']}*" if interp else str(c["value"])
         parts.append(f'<circle cx="{x(c["plotted"]):.1f}" cy="{y}" r="5" class="dot{" interp" if interp else ""}"/>'
                      f'<text x="{left + width + 8}" y="{y + 4}" class="val">{xml_escape(shown)}</text></a>')
     parts.append("</svg></figure>")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
+from .. import model
 from ..rdf import (
     BASE,
     BCD,
@@ -184,35 +185,30 @@ class Graph:
 
 
 # --- the claims read-model ------------------------------------------------------------------
-# One function, so that it can be replaced by a projection derived from the claim model
-# (kg/model.py) without touching the pages: rows are dicts of lexical values, keyed as below.
+# Rows carry the standard claim row of the claim model (kg/model.py: one variable per claim
+# property, named as the property), so a field added to the model reaches the pages: the main
+# columns are laid out by the template, every other field present is listed in `details`.
 
-CLAIM_COLUMNS = """?claim ?value ?vq ?low ?high ?unit ?tp ?tpu ?stat ?endpoint ?cil ?ciu
-    ?study ?doc ?locator ?site ?modality ?arm ?n ?ctype ?interp"""
-CLAIM_PROPERTIES = {"value": "value", "vq": "valueQualifier", "low": "valueLow", "high": "valueHigh",
-                    "unit": "unit", "tp": "timePoint", "tpu": "timePointUnit", "stat": "statisticType",
-                    "endpoint": "endpoint", "cil": "ciLower", "ciu": "ciUpper", "study": "aboutStudy",
-                    "locator": "locator", "site": "metastaticSite", "modality": "modality", "arm": "arm",
-                    "n": "sampleSize", "interp": "interpretedValue"}
+MAIN = {"value", "valueQualifier", "valueLow", "valueHigh", "unit", "timePoint", "timePointUnit", "statisticType",
+        "endpoint", "ciLower", "ciUpper", "metastaticSite", "modality", "arm", "sampleSize", "locator",
+        "interpretedValue", "claim", "study", "document", "spanStart", "spanEnd"}
 
 
 def claim_rows(graph: Graph, where: str, limit: int = 500) -> list[dict[str, Any]]:
     """Claims matching a pattern over ?claim, with what a reader needs to judge the figure.
 
     One row per claim; `sites`, `modalities` and `roles` (role, via) gather the many-valued
-    columns; `label`, `value_text` and `time_text` are ready to print.
+    columns; `label`, `value_text`, `time_text` and `details` are ready to print.
     """
-    optionals = "\n      ".join(f"OPTIONAL {{ ?claim <{V}{prop}> ?{var} }}" for var, prop in CLAIM_PROPERTIES.items())
-    q = f"""SELECT DISTINCT {CLAIM_COLUMNS} ?role ?via WHERE {{ {where}
+    variables = " ".join(f"?{v}" for v in model.claim_row())
+    q = f"""SELECT DISTINCT {variables} ?role ?via WHERE {{ {where}
       FILTER(STRSTARTS(STR(?claim), {lit(CLAIM_NS)}))
-      {optionals}
-      OPTIONAL {{ ?claim <{DERIVED}> ?doc }}
-      OPTIONAL {{ ?claim a ?ctype FILTER(STRSTARTS(STR(?ctype), {lit(V)})) }}
+      {model.claim_row_patterns()}
     }} LIMIT {limit * 4}"""
     merged: dict[str, dict[str, Any]] = {}
     for r in graph.select(q):
         c = merged.setdefault(r["claim"], {**r, "sites": [], "modalities": [], "roles": []})
-        for key, into in (("site", "sites"), ("modality", "modalities")):
+        for key, into in (("metastaticSite", "sites"), ("modality", "modalities")):
             if r[key] and r[key] not in c[into]:
                 c[into].append(r[key])
         if r.get("role") and (r["role"], r.get("via")) not in c["roles"]:
@@ -221,9 +217,21 @@ def claim_rows(graph: Graph, where: str, limit: int = 500) -> list[dict[str, Any
     for c in rows:
         c["label"] = graph.label(c["claim"])
         c["value_text"] = value_text(c, graph.label)
-        c["time_text"] = f"{c['tp']} {graph.label(c['tpu'])}" if c["tp"] else ""
+        c["time_text"] = f"{c['timePoint']} {graph.label(c['timePointUnit'])}" if c["timePoint"] else ""
+        c["details"] = details(c, graph.label)
     rows.sort(key=lambda c: (graph.label(c["study"] or ""), c["label"]))
     return rows
+
+
+def details(c: dict[str, Any], label: Callable[[str], str]) -> list[tuple[str, str]]:
+    """(page label, text) for every claim-model field the row holds beyond the main columns."""
+    out = []
+    for f in model.FIELDS:
+        value = c.get(f.prop or "")
+        if f.prop in MAIN or value is None or (f.prop == "subtypeBasis" and value.endswith("Unspecified")):
+            continue
+        out.append((f.label, label(value) if f.kind in ("term", "enum") else str(value)))
+    return out
 
 
 def value_text(c: dict[str, Any], label: Callable[[str], str]) -> str:
@@ -233,15 +241,17 @@ def value_text(c: dict[str, Any], label: Callable[[str], str]) -> str:
     unit = c.get("unit")
     u = {V + "Percent": "%"}.get(unit or "", f" {label(unit)}" if unit else "")
     if c.get("value") is not None:
-        text = f"{c['vq'] + ' ' if c.get('vq') else ''}{num(c['value'])}{u}"
-    elif c.get("low") is not None:
-        text = f"{num(c['low'])}–{num(c.get('high'))}{u}"
+        text = f"{c['valueQualifier'] + ' ' if c.get('valueQualifier') else ''}{num(c['value'])}{u}"
+    elif c.get("valueLow") is not None:
+        text = f"{num(c['valueLow'])}–{num(c.get('valueHigh'))}{u}"
+    elif c.get("valueQualifier"):
+        return str(c["valueQualifier"])
     else:
         return ""
-    if c.get("interp") is not None:
-        text += f" (read as {num(c['interp'])}{u})"
-    if c.get("cil") is not None and c.get("ciu") is not None:
-        text += f" (CI {num(c['cil'])}–{num(c['ciu'])})"
+    if c.get("interpretedValue") is not None:
+        text += f" (read as {num(c['interpretedValue'])}{u})"
+    if c.get("ciLower") is not None and c.get("ciUpper") is not None:
+        text += f" (CI {num(c['ciLower'])}–{num(c['ciUpper'])})"
     return text
 
 
@@ -323,9 +333,9 @@ def resource_page(g: Graph, iri: str, triples: list[ox.Triple]) -> dict[str, Any
     elif kind == "claim":
         page["provenance"] = claim_provenance(g, iri, own, parts)
         page["title"] = claim_title(g, own) or page["title"]
-        page["headline"] = value_text({k: first(p) for k, p in (
-            ("value", "value"), ("vq", "valueQualifier"), ("low", "valueLow"), ("high", "valueHigh"),
-            ("unit", "unit"), ("cil", "ciLower"), ("ciu", "ciUpper"))}, g.label)
+        page["headline"] = value_text({p: first(p) for p in (
+            "value", "valueQualifier", "valueLow", "valueHigh", "unit", "ciLower", "ciUpper", "interpretedValue")},
+            g.label)
     if kind in ("term", "study", "document"):
         page["chart"] = chart(page["claims"], g.label)
     page["incoming"] = [] if kind == "term" else g.select(f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}>
