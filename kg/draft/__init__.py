@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from ..errors import InputError, Problem
@@ -21,10 +22,10 @@ from .figures import Draft, draft_figures
 from .lexicon import Lexicon
 from .metadata import NOT_STATED, read_metadata
 
-__all__ = ["Draft", "draft_text", "add_document", "render_source", "list_drafts", "document_key"]
+__all__ = ["Draft", "draft_text", "reference_list", "add_document", "render_source", "list_drafts", "document_key"]
 
 FIELD_ORDER = ["site", "modality", "arm", "endpoint", "statistic", "time_point", "time_unit", "value_qualifier",
-               "value", "value_low", "value_high", "unit", "min", "max", "ci", "p_value", "p_qualifier", "n"]
+               "value", "value_as_written", "value_low", "value_high", "unit", "min", "max", "ci", "p_value", "p_qualifier", "n"]
 
 
 def document_key(corpus_file: str | Path) -> str:
@@ -33,9 +34,20 @@ def document_key(corpus_file: str | Path) -> str:
     return m.group(1) if m else ""
 
 
+REFERENCES = re.compile(r"^\W*(?:references|bibliography|literature cited)\W*$", re.I | re.M)
+
+
+def reference_list(text: str) -> tuple[int, int] | None:
+    """The span of the reference list (from its heading to the end): its numbers are citations, not figures."""
+    hits = [m for m in REFERENCES.finditer(text) if m.start() > len(text) * 0.4]
+    return (hits[-1].start(), len(text)) if hits else None
+
+
 def draft_text(text: str, ontology_dir: Path, doc_key: str = "") -> list[Draft]:
     """Draft claims for a document from its text alone, each made loadable and given its `needs`."""
-    drafts = draft_figures(text, Lexicon(ontology_dir, doc_key))
+    refs = reference_list(text)
+    drafts = [d for d in draft_figures(text, Lexicon(ontology_dir, doc_key))
+              if refs is None or not refs[0] <= d.start < refs[1]]
     for d in drafts:
         _settle(d)
     return drafts
@@ -44,7 +56,7 @@ def draft_text(text: str, ontology_dir: Path, doc_key: str = "") -> list[Draft]:
 def _settle(d: Draft) -> None:
     """Make a draft loadable (every required field present, every value in range) and list what is guessed."""
     f, needs = d.fields, ["study"] + d.needs
-    value = Decimal(str(f.get("value", f.get("value_high", "0"))))
+    value = Decimal(float(Fraction(str(f.get("value", f.get("value_high", "0"))))))
     if f.get("unit") == "percent" and value > 100:
         f.pop("unit")
     if f.get("statistic") == "RateAtTimePoint" and not f.get("time_point"):
@@ -65,7 +77,7 @@ def _settle(d: Draft) -> None:
     if "p_value" in f and Decimal(str(f["p_value"])) > 1:
         f.pop("p_value"), f.pop("p_qualifier", None)
     ci = f.get("ci")
-    if isinstance(ci, list) and ("value" not in f or not Decimal(ci[0]) <= Decimal(str(f["value"])) <= Decimal(ci[1])):
+    if isinstance(ci, list) and ("value" not in f or not Decimal(ci[0]) <= value <= Decimal(ci[1])):
         f.pop("ci")
     if "min" in f and Decimal(f["min"]) > Decimal(f["max"]):
         f.pop("min"), f.pop("max")
@@ -82,12 +94,12 @@ def _scalar(key: str, value: object) -> str:
         return "[" + ", ".join(str(v) for v in value) + "]"
     if key in ("value", "value_low", "value_high", "time_point", "min", "max", "p_value", "n"):
         return str(value)
-    if key in ("arm", "locator", "p_qualifier", "value_qualifier"):
+    if key in ("arm", "locator", "p_qualifier", "value_qualifier", "value_as_written"):
         return json.dumps(str(value), ensure_ascii=False)
     return str(value)
 
 
-def render_source(meta: dict, doc_id: str, corpus_file: str, sha256: str, drafts: list[Draft]) -> str:
+def render_source(meta: dict, doc_id: str, corpus_file: str, sha256: str, drafts: list[Draft], text: str = "") -> str:
     """The extraction file for a new document: its block, its own study and the drafts, as YAML."""
     q = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731 - JSON strings are YAML double-quoted scalars
     missing = ", ".join(meta.get("missing", [])) or "nothing"
@@ -109,6 +121,9 @@ def render_source(meta: dict, doc_id: str, corpus_file: str, sha256: str, drafts
                   f"    study: {doc_id}", f"    locator: {_scalar('locator', d.locator)}",
                   f"    span: [{d.span[0]}, {d.span[1]}]"]
         lines += [f"    {k}: {_scalar(k, d.fields[k])}" for k in FIELD_ORDER if k in d.fields]
+    if refs := reference_list(text):
+        lines += ["exclusions:", f"  - span: [{refs[0]}, {refs[1]}]",
+                  "    reason: \"reference list (found by kg add-document: check where it ends)\""]
     return "\n".join(lines) + "\n"
 
 
@@ -153,7 +168,7 @@ def add_document(file: Path, sources_dir: Path, ontology_dir: Path, doc_id: str 
         raise InputError(Problem(str(target), None, "file", str(target), "refusing to overwrite an existing file"))
     drafts = draft_text(text, ontology_dir, document_key(file))
     sources_dir.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_source(meta, doc_id, file.name, sha256_of(file), drafts), encoding="utf-8")
+    target.write_text(render_source(meta, doc_id, file.name, sha256_of(file), drafts, text), encoding="utf-8")
     return target
 
 

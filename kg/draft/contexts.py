@@ -132,7 +132,7 @@ def contexts(text: str) -> list[Context]:
             header_text += " " + body
             continue
         h = HEADING.match(body)
-        if h and len(body) < 90:
+        if h and len(body) < 90 and not re.match(r"\W*(?:Figure|Fig\.)", body):
             section = next(g for g in h.groups() if g).strip("*# ")
             paragraph, in_table, caption = 0, False, ""
             continue

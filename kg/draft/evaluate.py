@@ -95,7 +95,7 @@ def miss_kind(c: Claim, text: str) -> str:
 
 def score_document(claims: list[Claim], drafts: list[Draft], text: str, doc: str) -> DocumentScore:
     score = DocumentScore(doc, drafts=len(drafts))
-    dnums = [({Fraction(Decimal(v)) for v in d.values()}, d) for d in drafts]
+    dnums = [({Fraction(v) for v in d.values()}, d) for d in drafts]
     for d_values, d in dnums:
         if any(d_values & _nums(c.values) and _overlap(d.span, c.span) for c in claims):
             score.precise += 1

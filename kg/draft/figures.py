@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..audit import NUM, YEAR, candidates
+from ..spans import numbers_in
 from .contexts import Context, contexts, find_context
 from .lexicon import Lexicon, Mention
 
@@ -25,6 +26,8 @@ UNIT_AFTER = [("percent", re.compile(r"\s*(?:%|percent\b)")), ("month", re.compi
               ("cm", re.compile(r"\s*cm\b")), ("Gy", re.compile(r"\s*Gy\b"))]
 TIME = re.compile(r"(?<![\d.])(\d+)(?:-|\s)?(?:and\s+\d+-?)?(?:year|yr)s?\b(?!\s+(?:of|after|since|ago|old))", re.I)
 TIME_LIST = re.compile(r"((?:\d+-?,?\s*(?:and\s+|or\s+)?)*\d+)-(year|month)s?\b", re.I)
+TIME_PLAIN = re.compile(r"(?<![\d.])(\d+)\s+(year|month)s?\s+(?:overall\s+|disease-free\s+|progression-free\s+)?"
+                        r"(?:survival|OS|DFS|PFS|rate|local)", re.I)
 AT_TIME = re.compile(r"^\s*(?:OS\s+)?(?:at|after)\s+(\d+)\s+(year|month)s?", re.I)
 P_VALUE = re.compile(r"\bp\s*(?:value\s*)?([=<>≤≥])\s*(\d*\.\d+|\d+)", re.I)
 CI = re.compile(rf"(?:CI[:,]?\s*|\[|\()\s*({NUM})\s*(?:[–-]|to|,)\s*({NUM})\s*[\])]?")
@@ -79,6 +82,7 @@ class _Drafter:
         self.ctxs = contexts(text)
         self.starts = [c.start for c in self.ctxs]
         self.mentions = lexicon.find(text)
+        self.doc_site = self._document_site()
 
     def figures(self) -> list[tuple[int, int, str]]:
         found = {s: (s, e, k) for s, e, k in candidates(self.text)}
@@ -86,10 +90,15 @@ class _Drafter:
             body = self.text[c.start:c.end]
             for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*(?:%|months?)?\s*vs\.?\s*\d)", body):
                 found.setdefault(c.start + m.start(1), (c.start + m.start(1), c.start + m.end(1), "comparison"))
+            for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*\(\s*(?:{NUM})\s*[–-]\s*(?:{NUM})\s*\)\s*(?:months?|years?|%))", body):
+                found.setdefault(c.start + m.start(1), (c.start + m.start(1), c.start + m.end(1), "median and range"))
+            for value, a, b in numbers_in(body):
+                if body[a].isalpha() and re.match(r"\s+(?:\w+\s+)?(?:patients|women|cases)\b|\s+of\b", body[b:]) or "-fold" in body[a:b + 5]:
+                    found.setdefault(c.start + a, (c.start + a, c.start + b, "written-out number"))
             if c.kind == "row" and not c.header:
                 for s, e in c.cells:
                     cell = self.text[s:e]
-                    if re.fullmatch(rf"{NUM}%?", cell) and not YEAR.match(cell.rstrip("%")):
+                    if re.fullmatch(rf"(?:{NUM})%?", cell) and not YEAR.match(cell.rstrip("%")):
                         found.setdefault(s, (s, s + len(cell.rstrip("%")), "table cell"))
         return sorted(found.values())
 
@@ -121,11 +130,15 @@ class _Drafter:
             return None                                       # a time point ("5-year OS", "at 3 years")
         if kind == "p-value" or re.search(r"\bp\s*(?:value\s*)?[=<>≤≥]\s*$", before, re.I):
             return None                                       # a p belongs to the figure before it
-        if re.search(r"(?:\bCI[:,]?|95%\s*CI\s*[\[(]?)\s*$|(?:\d\s*[\[(])$", before) and kind != "table cell":
-            return None                                       # a CI bound
+        if re.search(r"(?:\bCI[:,]?|95%\s*CI\s*[\[(]?)\s*$", before) or (
+                re.search(r"\d\s*[\[(]$", before) and re.match(r"^\s*(?:[–-]|to\b|,)", after)):
+            return None                                       # a CI bound, or the low end of a (min-max)
         if re.search(r"(?:<sup>[^<]*|\[\d[\d,\s–-]*)$", before) or re.match(r"^[\d,\s–-]*(?:</sup>|\])", after):
             return None                                       # a reference number
         f: dict[str, object] = {"value": _number(printed)}
+        if kind == "written-out number":
+            word = next(v for v, a, _ in numbers_in(printed) if a == 0)
+            f = {"value": str(word), "value_as_written": printed}
         seg = self._segment(ctx, s)
         col_label = ctx.column(s)[1] if ctx.kind == "row" else ""
         cell = text[slice(*ctx.cells[ctx.column(s)[0]])] if ctx.kind == "row" and ctx.column(s)[0] >= 0 else ""
@@ -146,7 +159,11 @@ class _Drafter:
             consumed.update(k for k in by_start if e < k < e + mm.end())
         if ctx.kind == "row" and not ctx.header and (guess := self._ocr_column(ctx, s)):
             col_label = guess
-        if unit is None and col_label:
+        row_words = ctx.row_label(text) if ctx.kind == "row" else ""
+        if ctx.kind == "row" and re.search(r"\bn\s*\(%\)", row_words + " " + col_label):
+            unit = "percent" if re.search(r"\(\s*$", before) else "patients"    # "3 (25)": a count and its share
+        if unit is None and (col_label or row_words):
+            col_label = col_label or row_words
             unit = ("percent" if "%" in col_label else "month" if re.search(r"month", col_label, re.I) else
                     "year" if re.search(r"\byears?\)", col_label, re.I) else None)
         qualifier = next((q for q, p in QUALIFIERS if p.search(before[-15:])), None)
@@ -179,6 +196,8 @@ class _Drafter:
                 stat = "IndividualValue"
             elif unit in ("month", "year", "week", "day") and re.search(r"\bmedian\b", text[seg[0]:s], re.I):
                 stat = "Median"
+            elif "min" in f:
+                stat = "Median"                               # "36 (18-72)": a median and its range
         if stat:
             f["statistic"] = stat
         if stat == "RateAtTimePoint" and time_point:
@@ -199,15 +218,18 @@ class _Drafter:
             f["endpoint"] = endpoint.term
         if ctx.kind == "row":
             row_m = [m for m in self.mentions if ctx.start <= m.start and m.end <= ctx.end]
-            modality = next((m for m in row_m if m.field == "modality"), None)
-            site = _nearest(row_m, "site", s, ctx.start, ctx.end)
+            mods = [m for m in row_m if m.field == "modality"]
+            modality = next((m for m in mods if self.lex.index.is_a(m.term, "LocalTherapy")), mods[0] if mods else None)
+            cell_span = ctx.cells[ctx.column(s)[0]] if ctx.column(s)[0] >= 0 else (s, e)
+            site = (_nearest(row_m, "site", s, cell_span[0], cell_span[1]) or
+                    next((m for m in row_m if m.field == "site"), None))
         else:
             para = self._paragraph_start(ctx)
             modality = (_nearest(local, "modality", s, seg[0], seg[1]) or
                         _nearest(self.mentions, "modality", s, ctx.start, ctx.end) or
                         _nearest(self.mentions, "modality", s, para, s))
             site = _nearest(self.mentions, "site", s, ctx.start, ctx.end) or _nearest(self.mentions, "site", s, para, s)
-        site_term = self.lex.site_term(site.term) if site else self._site_around(ctx)
+        site_term = self.lex.site_term(site.term) if site else (self._site_around(ctx) or self.doc_site)
         if site_term:
             f["site"] = site_term = self.lex.site_term(site_term)
         modality_term = modality.term if modality else self._around(ctx, "modality")
@@ -280,12 +302,24 @@ class _Drafter:
         if m := AT_TIME.match(self.text[e:seg[1]].lstrip("%")):
             return m.group(1), m.group(2).lower()
         for source in (column, self.text[seg[0]:s]):
-            hits = list(TIME_LIST.finditer(source))
+            hits = list(TIME_LIST.finditer(source)) or list(TIME_PLAIN.finditer(source))
             if hits:
                 m = hits[-1]
                 points = re.findall(r"\d+", m.group(1))
                 return points[-1] if len(points) == 1 else points, m.group(2).lower()
         return None
+
+    def _document_site(self) -> str | None:
+        """The site the document is about: the first named in its title, else the one it names most."""
+        title = next((c for c in self.ctxs if c.kind == "sentence"), None)
+        sites = [m for m in self.mentions if m.field == "site" and self.lex.index.is_a(m.term, "MetastaticBreastCancer")]
+        in_title = [m for m in sites if title is not None and m.start < min(title.end, 400)]
+        if in_title:
+            return in_title[0].term
+        counts: dict[str, int] = {}
+        for m in sites:
+            counts[m.term] = counts.get(m.term, 0) + 1
+        return max(counts, key=lambda t: counts[t]) if counts else None
 
     def _site_around(self, ctx: Context) -> str | None:
         return self._around(ctx, "site")

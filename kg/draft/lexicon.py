@@ -101,12 +101,11 @@ class Lexicon:
         """An anatomical site read as the metastasis term for it (`liver` -> LiverMetastasis)."""
         if self.index.is_a(term, "MetastaticBreastCancer"):
             return term
-        label = self.index.terms[term].label.casefold()
-        for t in self.index.under("MetastaticBreastCancer"):
-            names = [self.index.terms[t].label, *self.index.terms[t].synonyms]
-            if any(n.casefold() in (f"{label} metastasis", f"breast cancer {label} metastasis") for n in names):
-                return t
-        return term
+        stem = re.escape(self.index.terms[term].label.casefold()[:5])
+        found = [t for t in self.index.under("MetastaticBreastCancer")
+                 if any(re.search(rf"^(?:breast cancer )?{stem}\w*\s+metastas", n.casefold())
+                        for n in [self.index.terms[t].label, *self.index.terms[t].synonyms])]
+        return min(found, key=lambda t: len(self.index.terms[t].label)) if found else term
 
     def specific_modality(self, modality: str, site: str | None) -> str:
         """A generic resection read for its site: resection of a liver metastasis is a hepatic resection."""
