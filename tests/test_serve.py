@@ -406,3 +406,12 @@ def test_create_app_serves_pages_from_the_store_it_is_given(served_release):
     r = client.get("/vocab/MicrowaveAblation", headers={"Accept": "text/html"})
     assert r.status_code == 200 and "Vogl 2023" in r.text
     assert client.get("/vocab/MicrowaveAblation.nt").content.count(b"\n") > 3
+
+
+def test_home_counts_equal_the_manifest(client, served_release):
+    """The home page counts claims (not patient cases) and studies as the manifest does."""
+    manifest = json.loads((served_release / "manifest.json").read_text())
+    r = client.get("/", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    assert f"{manifest['claims']} claims from {len(manifest['documents'])} documents about {manifest['studies']} studies" \
+        in r.text

@@ -261,8 +261,11 @@ def index_data(graph: Graph) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     """Vocabulary roots, documents and counts for the index page."""
     docs = graph.select(f"""SELECT ?d ?t ?date WHERE {{ ?d a <{V}SourceDocument>
         OPTIONAL {{ ?d <{TITLE}> ?t }} OPTIONAL {{ ?d <{DCTERMS.date}> ?date }} }} ORDER BY ?d""")
-    counts = graph.select(f"""SELECT (COUNT(DISTINCT ?c) AS ?claims) (COUNT(DISTINCT ?s) AS ?studies) WHERE {{
-        {{ ?c <{V}aboutStudy> ?x }} UNION {{ ?s a ?st VALUES ?st {{ <{V}Study> <{V}ClinicalTrial> }} }} }}""")
+    kinds = " ".join(f"<{V}{cls}>" for cls in model.CLAIM_CLASSES.values())
+    counts = graph.select(f"""SELECT (COUNT(DISTINCT ?c) AS ?claims) (COUNT(DISTINCT ?s) AS ?studies)
+        (COUNT(DISTINCT ?case) AS ?cases) WHERE {{
+        {{ ?c a ?ct VALUES ?ct {{ {kinds} }} }} UNION {{ ?s a ?st VALUES ?st {{ <{V}Study> <{V}ClinicalTrial> }} }}
+        UNION {{ ?case a <{V}PatientCase> }} }}""")
     return vocabulary_roots(graph), docs, (counts[0] if counts else {})
 
 
