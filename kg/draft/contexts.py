@@ -132,8 +132,10 @@ def contexts(text: str) -> list[Context]:
             header_text += " " + body
             continue
         h = HEADING.match(body)
-        if h and len(body) < 90 and not re.match(r"\W*(?:Figure|Fig\.)", body):
-            section = next(g for g in h.groups() if g).strip("*# ")
+        caps = (len(body) < 90 and body.upper() == body and not (in_table and caption) and not re.search(r"\d", body)
+                and len(re.findall(r"\b[A-Z]{2,}\b", body)) >= 1 and len(re.sub(r"[^A-Z]", "", body)) >= 7)
+        if (h or caps) and len(body) < 90 and not re.match(r"\W*(?:Figure|Fig\.)", body):
+            section = (next(g for g in h.groups() if g) if h else body).replace("*", "").strip("# ")
             paragraph, in_table, caption = 0, False, ""
             continue
         in_table = in_table and bool(caption) and len(body) < 60

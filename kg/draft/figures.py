@@ -229,7 +229,8 @@ class _Drafter:
                         _nearest(self.mentions, "modality", s, ctx.start, ctx.end) or
                         _nearest(self.mentions, "modality", s, para, s))
             site = _nearest(self.mentions, "site", s, ctx.start, ctx.end) or _nearest(self.mentions, "site", s, para, s)
-        site_term = self.lex.site_term(site.term) if site else (self._site_around(ctx) or self.doc_site)
+        site_term = self.lex.site_term(site.term) if site else (
+            self._site_around(ctx) or self._section_site(ctx, s) or self.doc_site)
         if site_term:
             f["site"] = site_term = self.lex.site_term(site_term)
         modality_term = modality.term if modality else self._around(ctx, "modality")
@@ -331,6 +332,16 @@ class _Drafter:
             if hits:
                 return hits[0].term
         return None
+
+    def _section_site(self, ctx: Context, pos: int) -> str | None:
+        """The last specific site named earlier in the same section."""
+        i = bisect.bisect_right(self.starts, ctx.start) - 1
+        while i > 0 and self.ctxs[i - 1].section == ctx.section:
+            i -= 1
+        start = self.ctxs[i].start if i >= 0 else ctx.start
+        hits = [m for m in self.mentions if m.field == "site" and start <= m.start < pos
+                and self.lex.index.is_a(m.term, "MetastaticBreastCancer")]
+        return hits[-1].term if hits else None
 
     def _paragraph_start(self, ctx: Context) -> int:
         i = bisect.bisect_right(self.starts, ctx.start) - 1

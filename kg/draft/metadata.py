@@ -60,8 +60,10 @@ def read_metadata(text: str) -> dict[str, object]:
     year = (int(cite.group(2)) if cite else int(dated.group(1)) if dated else
             int(years.most_common(1)[0][0]) if years else None)
     doi = next((m.group(0).rstrip(".,;") for m in DOI.finditer(text) if m.start() < len(text) * 0.2), None)
-    venue = f"{cite.group(1).strip()} {cite.group(2)};{cite.group(3).replace(' ', '')}:{cite.group(4)}" if cite else \
-        ("Preprints" if re.search(r"preprints?", text[:3000], re.I) else None)
+    short = re.search(r"\b((?:[A-Z][a-z]+\.[ ]*){1,4})[ ]*(\d+)[ ]*:[ ]*(\d+)", text[:8000])
+    venue = (f"{cite.group(1).strip()} {cite.group(2)};{cite.group(3).replace(' ', '')}:{cite.group(4)}" if cite else
+             f"{short.group(1).strip()} {short.group(2)}:{short.group(3)}" if short else
+             "Preprints" if re.search(r"preprints?", text[:3000], re.I) else None)
     lead = (title or "") + " " + text[:4000]
     designs = [d for d, words in DESIGN_WORDS if re.search(words, lead, re.I)][:2] or ["StudyDesign"]
     if re.search(r"review", title or "", re.I):
