@@ -21,12 +21,14 @@ import networkx as nx
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from ..errors import ConformanceError
 from ..rdf import BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, OBO, ONTOLOGY_IRI, XREF_PREFIXES, version_iri
 from .terms import (
     CURIE_PATTERN,
     XREF_PREDICATES,
+    Row,
     expand_curie,
     is_deprecated,
     is_individual,
@@ -74,7 +76,7 @@ def build_ontology(ontology_dir: Path, release_date: str, version: str) -> Graph
     return g
 
 
-def _add_row(g: Graph, r: dict, individual: bool) -> None:
+def _add_row(g: Graph, r: Row, individual: bool) -> None:
     """The triples of one template row (see docs/ontology.md for the column meanings)."""
     s = BCMKG[r["id"]]
     parents = [BCMKG[p] for p in split_list(r.get("parents", ""))]
@@ -127,9 +129,9 @@ def _add_row(g: Graph, r: dict, individual: bool) -> None:
         g.add((s, RDFS.comment, Literal(r["comment"], lang="en")))
 
 
-def _class_expression(g: Graph, parts: list[tuple[str, str]]) -> URIRef | BNode:
+def _class_expression(g: Graph, parts: list[tuple[str, str]]) -> Node:
     """An owl:intersectionOf of named classes and someValuesFrom restrictions."""
-    members: list[URIRef | BNode] = []
+    members: list[Node] = []
     for prop, cls in parts:
         if not prop:
             members.append(BCMKG[cls])

@@ -12,6 +12,7 @@ of the entity's template row.
 """
 from __future__ import annotations
 
+import builtins
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,13 @@ from rdflib import Graph
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from ..errors import Problem
-from ..rdf import BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, XREF_PREFIXES, compact, to_ox
+from ..rdf import BCMKG, IAO_DEFINITION, IAO_REPLACED_BY, XREF_PREFIXES, compact
 from .build import COMPONENT_MODALITY, build_ontology, class_hierarchy, reason
 from .terms import (
     CURIE_PATTERN,
     ID_PATTERN,
     XREF_PREDICATES,
+    Row,
     parse_equivalent,
     parse_xrefs,
     read_rows,
@@ -67,7 +69,7 @@ class Finding:
     file: str = ""
     line: int | None = None
 
-    @property
+    @builtins.property   # the field `property` shadows the builtin in the class body
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
@@ -122,27 +124,29 @@ def _local(iri: str) -> str:
     return iri[len(str(BCMKG)):] if iri.startswith(str(BCMKG)) else iri
 
 
-def _row_findings(rows: list[dict], core: Graph, verified: dict[str, dict]) -> list[Finding]:
+def _row_findings(rows: list[Row], core: Graph, verified: dict[str, dict[str, str]]) -> list[Finding]:
     out: list[Finding] = []
-    by_id: dict[str, dict] = {}
+    by_id: dict[str, Row] = {}
     core_ids = {_local(str(s)) for s in core.subjects(RDF.type) if str(s).startswith(str(BCMKG))}
     object_props = {_local(str(s)) for s in core.subjects(RDF.type, OWL.ObjectProperty)
                     if str(s).startswith(str(BCMKG))}
 
-    def add(sev: str, r: dict, col: str, value: str, problem: str, fix: str) -> None:
+    def add(sev: str, r: Row, col: str, value: str, problem: str, fix: str) -> None:
         out.append(Finding(sev, r.get("id", ""), col, value, problem, fix, r["_file"], r["_line"]))
 
     for r in rows:
         if not ID_PATTERN.match(r["id"]):
-            add("error", r, "id", r["id"], "id is not UpperCamelCase ASCII", "use letters and digits, e.g. MicrowaveAblation")
+            add("error", r, "id", r["id"], "id is not UpperCamelCase ASCII",
+                "use letters and digits, e.g. MicrowaveAblation")
         if r["id"] in by_id or r["id"] in core_ids:
             first = by_id.get(r["id"])
             where = f"{Path(first['_file']).name}:{first['_line']}" if first else "core.ttl"
-            add("error", r, "id", r["id"], f"duplicate id (first defined at {where})", "choose a new id or edit the existing row")
+            add("error", r, "id", r["id"], f"duplicate id (first defined at {where})",
+                "choose a new id or edit the existing row")
         by_id.setdefault(r["id"], r)
     known = set(by_id) | core_ids
 
-    abbrs: dict[str, list[tuple[dict, str, str]]] = {}
+    abbrs: dict[str, list[tuple[Row, str, str]]] = {}
     for r in rows:
         if r.get("equivalent"):
             try:
@@ -153,7 +157,8 @@ def _row_findings(rows: list[dict], core: Graph, verified: dict[str, dict]) -> l
                     if cls not in known:
                         add("error", r, "equivalent", cls, "undefined class", did_you_mean(cls, known))
             except ValueError as err:
-                add("error", r, "equivalent", r["equivalent"], str(err), "e.g. 'BreastCancerSubtype & hasReceptorStatus some HRPositiveStatus'")
+                add("error", r, "equivalent", r["equivalent"], str(err),
+                    "e.g. 'BreastCancerSubtype & hasReceptorStatus some HRPositiveStatus'")
         for pred, curie in parse_xrefs(r.get("xrefs", "")):
             m = CURIE_PATTERN.match(curie)
             if pred not in XREF_PREDICATES:
@@ -227,10 +232,10 @@ def _text(term: object) -> str:
     return _local(term.value) if isinstance(term, ox.NamedNode) else str(term)
 
 
-def graph_findings(graph: Graph, rows: list[dict], queries: Path = QC_QUERIES) -> list[Finding]:
+def graph_findings(graph: Graph, rows: list[Row], queries: Path = QC_QUERIES) -> list[Finding]:
     """Run every QC query over the merged ontology; one Finding per (entity, property, value)."""
     store = ox.Store()
-    store.bulk_extend(ox.Quad(*(to_ox(t) for t in triple)) for triple in graph)
+    store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     where: dict[str, tuple[str, int | None]] = {}
     for r in rows:
         where.setdefault(r["id"], (r["_file"], r["_line"]))
@@ -242,34 +247,35 @@ def graph_findings(graph: Graph, rows: list[dict], queries: Path = QC_QUERIES) -
 
     out = []
     for q in load_qc_queries(queries):
-        grouped: dict[tuple[str, str, str], dict] = {}
-        for sol in store.query(q.sparql):
-            entity = sol["entity"]
-            prop = sol["property"]
+        solutions = store.query(q.sparql)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise ValueError(f"QC query {q.name} must be a SELECT of ?entity ?property ?value")
+        grouped: dict[tuple[str, str, str], set[str]] = {}   # (entity, property, value) -> ?other values
+        fixes: dict[tuple[str, str, str], str] = {}           # a ?fix the query computed
+        for sol in solutions:
+            entity, prop = sol["entity"], sol["property"]
             key = (entity.value if isinstance(entity, ox.NamedNode) else str(entity),
                    prop.value if isinstance(prop, ox.NamedNode) else _text(prop), _text(sol["value"]))
-            seen = grouped.setdefault(key, {"others": set(), "fix": ""})
-            other = sol["other"]   # None when the query has no ?other
-            if other is not None:
-                seen["others"].add(_text(other))
-            fix = sol["fix"]
-            if fix is not None:
-                seen["fix"] = _text(fix)
-        for (entity, prop, value), extra in grouped.items():
+            seen = grouped.setdefault(key, set())
+            if sol["other"] is not None:   # None when the query has no ?other
+                seen.add(_text(sol["other"]))
+            if sol["fix"] is not None:
+                fixes[key] = _text(sol["fix"])
+        for (entity, prop, value), other_ids in grouped.items():
             term_id = _local(entity)
-            others = sorted(extra["others"])
+            others = sorted(other_ids)
             fields = {"others": ", ".join(others), "others_at": ", ".join(located(o) for o in others),
                       "suggest": did_you_mean(value, known), "value": value}
             file, line = where.get(term_id, ("core.ttl", None))
             out.append(Finding(q.severity, term_id if entity.startswith(str(BCMKG)) else compact(entity),
                                COLUMNS.get(prop, compact(prop)), value, q.title.format(**fields),
-                               extra["fix"] or q.fix.format(**fields), file, line))
+                               fixes.get((entity, prop, value)) or q.fix.format(**fields), file, line))
     return out
 
 
 # --- the hierarchy and the reasoner ---------------------------------------------------------
 
-def _hierarchy_findings(graph: Graph, rows: list[dict]) -> list[Finding]:
+def _hierarchy_findings(graph: Graph, rows: list[Row]) -> list[Finding]:
     """Cycles are errors, orphans (no parent, no child) warnings, several parents info."""
     where = {r["id"]: (r["_file"], r["_line"]) for r in rows}
     dg = class_hierarchy(graph)
@@ -288,7 +294,8 @@ def _hierarchy_findings(graph: Graph, rows: list[dict]) -> list[Finding]:
             out.append(Finding("warning", _local(str(n)), "parents", "", "orphan: no parent and no children",
                                "give it a parent from the group it belongs to", file, line))
         if len(named_parents) > 1:
-            out.append(Finding("info", _local(str(n)), "parents", "|".join(sorted(_local(str(p)) for p in named_parents)),
+            several = "|".join(sorted(_local(str(p)) for p in named_parents))
+            out.append(Finding("info", _local(str(n)), "parents", several,
                                "several parents", "review: keep only if the term really is both", file, line))
     return out
 

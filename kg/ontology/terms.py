@@ -16,6 +16,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import URIRef
 from rdflib.namespace import SKOS
@@ -37,6 +38,9 @@ ID_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 CURIE_PATTERN = re.compile(r"^([A-Za-z]+):([A-Za-z0-9_.-]+)$")
 TRUE_VALUES = ("true", "yes", "1")
 
+#: One template row: column -> cell text, plus `_file` and `_line` (an int) for messages.
+Row = dict[str, Any]
+
 
 # --- the template files ----------------------------------------------------------------------
 
@@ -46,9 +50,9 @@ def template_files(ontology_dir: Path) -> list[Path]:
     return sorted(tdir.glob("*.tsv")) + sorted((tdir / "additions").glob("*.tsv"))
 
 
-def read_rows(ontology_dir: Path) -> tuple[list[dict], list[Problem]]:
+def read_rows(ontology_dir: Path) -> tuple[list[Row], list[Problem]]:
     """Rows of every template file plus header problems (kept apart so QC can report both)."""
-    rows: list[dict] = []
+    rows: list[Row] = []
     problems: list[Problem] = []
     for path in template_files(ontology_dir):
         with open(path, encoding="utf-8", newline="") as fh:
@@ -76,7 +80,7 @@ def read_rows(ontology_dir: Path) -> tuple[list[dict], list[Problem]]:
     return rows, problems
 
 
-def read_template(ontology_dir: Path) -> list[dict]:
+def read_template(ontology_dir: Path) -> list[Row]:
     """Read every template row as a dict, remembering file and line for error messages."""
     rows, problems = read_rows(ontology_dir)
     fatal = [p for p in problems if p.field == "header"]
@@ -85,7 +89,7 @@ def read_template(ontology_dir: Path) -> list[dict]:
     return rows
 
 
-def verified_curies(ontology_dir: Path) -> dict[str, dict]:
+def verified_curies(ontology_dir: Path) -> dict[str, dict[str, str]]:
     """The verification record: every xref code with the published source it was checked in."""
     path = Path(ontology_dir) / "xref-sources.tsv"
     if not path.exists():
@@ -114,7 +118,7 @@ def split_abbreviation(item: str) -> tuple[str, str]:
     return (m.group(1).strip(), m.group(2).strip()) if m else (item.strip(), "")
 
 
-def is_deprecated(row: dict) -> bool:
+def is_deprecated(row: Row) -> bool:
     return row.get("deprecated", "").lower() in TRUE_VALUES
 
 
@@ -184,7 +188,7 @@ class Term:
         return BCMKG[self.id]
 
 
-def terms_from_rows(rows: list[dict]) -> list[Term]:
+def terms_from_rows(rows: list[Row]) -> list[Term]:
     """Template rows -> Terms (abbreviations without their context tags)."""
     return [Term(id=r["id"], label=r["label"], parents=split_list(r.get("parents", "")),
                  abbreviations=[split_abbreviation(a)[0] for a in split_list(r.get("abbreviations", ""))],
@@ -196,7 +200,7 @@ def terms_from_rows(rows: list[dict]) -> list[Term]:
 class TermIndex:
     """Resolves what a curator wrote (id, label, synonym or abbreviation) to one term id."""
 
-    def __init__(self, terms: list[Term]):
+    def __init__(self, terms: list[Term]) -> None:
         self.terms = {t.id: t for t in terms}
         self._by_name: dict[str, set[str]] = {}   # labels and synonyms, case-insensitive
         self._by_abbr: dict[str, set[str]] = {}   # abbreviations, case-sensitive: 'mwa' is not 'MWA'
@@ -237,11 +241,11 @@ class TermIndex:
         raise LookupError(f"unknown {kind} {name!r}{self.suggest(name, root)}")
 
     def suggest(self, name: str, root: str | None = None) -> str:
-        pool = {}
+        pool: dict[str, str] = {}
         for key, ids in [*self._by_name.items(), *((k.casefold(), v) for k, v in self._by_abbr.items())]:
-            for t in ids:
-                if root is None or self.is_a(t, root):
-                    pool[key] = t
+            for term_id in ids:
+                if root is None or self.is_a(term_id, root):
+                    pool[key] = term_id
         close = difflib.get_close_matches(str(name).casefold(), list(pool), n=3, cutoff=0.6)
         if not close:
             return ""
