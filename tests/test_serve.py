@@ -415,3 +415,14 @@ def test_home_counts_equal_the_manifest(client, served_release):
     assert r.status_code == 200
     assert f"{manifest['claims']} claims from {len(manifest['documents'])} documents about {manifest['studies']} studies" \
         in r.text
+
+
+def test_study_chart_draws_medians_in_years_as_months(client):
+    """Vogl 2023's median OS for MWA is printed as 5.6 years (000 Table 2): it is drawn in the
+    median panel at 67.2 months, with its printed unit; hazard ratios are not drawn as rates."""
+    r = client.get("/id/study/vogl2023", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    svg = r.text.split("Median survival (months; years converted)", 1)[1].split("</svg>", 1)[0]
+    assert "5.6 year" in svg
+    rates = r.text.split("Survival rate at a time point (%)", 1)[1].split("</svg>", 1)[0]
+    assert "hazard" not in rates.casefold()
