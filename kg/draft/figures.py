@@ -15,6 +15,7 @@ from ..audit import NUM, YEAR, candidates
 from ..spans import numbers_in
 from .contexts import Context, contexts, find_context
 from .lexicon import Lexicon, Mention
+from .lists import TIME_LIST, distribute
 
 __all__ = ["Draft", "draft_figures"]
 
@@ -25,9 +26,9 @@ UNIT_AFTER = [("percent", re.compile(r"\s*(?:%|percent\b)")), ("month", re.compi
               ("lesions", re.compile(r"\s+lesions\b", re.I)), ("mm", re.compile(r"\s*mm\b")),
               ("cm", re.compile(r"\s*cm\b")), ("Gy", re.compile(r"\s*Gy\b"))]
 TIME = re.compile(r"(?<![\d.])(\d+)(?:-|\s)?(?:and\s+\d+-?)?(?:year|yr)s?\b(?!\s+(?:of|after|since|ago|old))", re.I)
-TIME_LIST = re.compile(r"((?:\d+-?,?\s*(?:and\s+|or\s+)?)*\d+)-(year|month)s?\b", re.I)
 TIME_PLAIN = re.compile(r"(?<![\d.])(\d+)\s+(year|month)s?\s+(?:overall\s+|disease-free\s+|progression-free\s+)?"
                         r"(?:survival|OS|DFS|PFS|rate|local)", re.I)
+WORD_TIMES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 AT_TIME = re.compile(r"^\s*(?:OS\s+)?(?:at|after)\s+(\d+)\s+(year|month)s?", re.I)
 P_VALUE = re.compile(r"\bp\s*(?:value\s*)?([=<>≤≥])\s*(\d*\.\d+|\d+)", re.I)
 CI = re.compile(rf"(?:CI[:,]?\s*|\[|\()\s*({NUM})\s*(?:[–-]|to|,)\s*({NUM})\s*[\])]?")
@@ -114,7 +115,7 @@ class _Drafter:
             d = self.draft(s, e, kind, ctx, by_start, consumed)
             if d is not None:
                 drafts.append(d)
-        self._respectively(drafts)
+        distribute(drafts, self.text, self.mentions, self.lex)
         return drafts
 
     def _line(self, pos: int) -> tuple[int, int]:
@@ -206,7 +207,9 @@ class _Drafter:
             f["unit"] = unit
         # endpoint, site, modality
         endpoint = (_nearest(header, "endpoint", len(col_label), 0, len(col_label)) if header else None) or \
-            _nearest(local, "endpoint", s, seg[0], seg[1]) or _nearest(local, "endpoint", s, ctx.start, ctx.end)
+            _nearest(local, "endpoint", s, seg[0], seg[1]) or _nearest(self.mentions, "endpoint", s, ctx.start, ctx.end)
+        if endpoint is None and ctx.kind == "sentence" and stat in ("HazardRatio", "OddsRatio", "Median", "RateAtTimePoint"):
+            endpoint = _nearest(self.mentions, "endpoint", s, self._paragraph_start(ctx), s)
         words = text[seg[0]:seg[1]]
         if endpoint is None and re.search(r"follow[- ]up", words, re.I):
             f["endpoint"] = "FollowUpDuration"
@@ -302,6 +305,8 @@ class _Drafter:
             return None
         if m := AT_TIME.match(self.text[e:seg[1]].lstrip("%")):
             return m.group(1), m.group(2).lower()
+        if w := list(re.finditer(r"\b(one|two|three|four|five|ten)-(year|month)\b", self.text[seg[0]:s], re.I)):
+            return str(WORD_TIMES[w[-1].group(1).lower()]), w[-1].group(2).lower()
         for source in (column, self.text[seg[0]:s]):
             hits = list(TIME_LIST.finditer(source)) or list(TIME_PLAIN.finditer(source))
             if hits:
@@ -349,45 +354,6 @@ class _Drafter:
                 and self.ctxs[i - 1].section == ctx.section:
             i -= 1
         return self.ctxs[i].start if i >= 0 else ctx.start
-
-    def _respectively(self, drafts: list[Draft]) -> None:
-        """Lists read in order: '1-, 3- and 5-year OS rates of 96.9%, 53.3%, and 17.8%'; '2- and 3-year PFS
-        and OS rates were 82%, 69%, 92%, and 82%' (endpoints x time points); 'PFS and OS were 27 and 30 months,
-        respectively'."""
-        groups: dict[tuple[int, int], list[Draft]] = {}
-        for d in drafts:
-            groups.setdefault(d.span, []).append(d)
-        for span, ds in groups.items():
-            ds.sort(key=lambda d: d.start)
-            body = self.text[span[0]:span[1]]
-            lists = [m for m in TIME_LIST.finditer(self.text, span[0], span[1]) if len(re.findall(r"\d+", m.group(1))) > 1]
-            for i, m in enumerate(lists):
-                stop = lists[i + 1].start() if i + 1 < len(lists) else span[1]
-                pct = [d for d in ds if m.end() <= d.start < stop and d.fields.get("unit") == "percent"]
-                if not pct:
-                    continue
-                times = re.findall(r"\d+", m.group(1))
-                ends = list(dict.fromkeys(x.term for x in self.mentions
-                                          if x.field == "endpoint" and m.end() <= x.start < pct[0].start))
-                combos = [(e, t) for e in ends for t in times] if len(ends) > 1 else [(None, t) for t in times]
-                if len(combos) != len(pct):
-                    continue
-                for d, (endpoint, t) in zip(pct, combos):
-                    d.fields.update(statistic="RateAtTimePoint", time_point=t, time_unit=m.group(2).lower())
-                    if endpoint:
-                        d.fields["endpoint"] = endpoint
-                    d.needs = [n for n in d.needs if n != "time_point"]
-            for d in ds:        # a list of time points left unassigned: the first one, flagged
-                if isinstance(d.fields.get("time_point"), list):
-                    d.fields["time_point"] = d.fields["time_point"][0]
-                    d.needs.append("time_point")
-            if "respectively" in body and not lists:
-                ends = list(dict.fromkeys(x.term for x in self.mentions
-                                          if x.field == "endpoint" and span[0] <= x.start < ds[0].start))
-                if len(ends) > 1 and len(ends) == len(ds):
-                    for d, endpoint in zip(ds, ends):
-                        d.fields["endpoint"] = endpoint
-
 
 def draft_figures(text: str, lexicon: Lexicon) -> list[Draft]:
     """Every figure of `text` the audit would flag, as a draft with its guessed fields."""

@@ -101,11 +101,14 @@ class Lexicon:
         """An anatomical site read as the metastasis term for it (`liver` -> LiverMetastasis)."""
         if self.index.is_a(term, "MetastaticBreastCancer"):
             return term
-        stem = re.escape(self.index.terms[term].label.casefold()[:5])
-        found = [t for t in self.index.under("MetastaticBreastCancer")
-                 if any(re.search(rf"^(?:breast cancer )?{stem}\w*\s+metastas", n.casefold())
-                        for n in [self.index.terms[t].label, *self.index.terms[t].synonyms])]
-        return min(found, key=lambda t: len(self.index.terms[t].label)) if found else term
+        label = self.index.terms[term].label.casefold()
+        for pattern in (re.escape(label), re.escape(label[:5]) + r"\w*"):
+            found = [t for t in self.index.under("MetastaticBreastCancer")
+                     if any(re.search(rf"^(?:breast cancer )?{pattern}\s+metastas", n.casefold())
+                            for n in [self.index.terms[t].label, *self.index.terms[t].synonyms])]
+            if found:
+                return min(found, key=lambda t: len(self.index.terms[t].label))
+        return term
 
     def specific_modality(self, modality: str, site: str | None) -> str:
         """A generic resection read for its site: resection of a liver metastasis is a hepatic resection."""
