@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, Problem
 from ..model import QUALIFIERS
@@ -25,7 +26,8 @@ from .metadata import NOT_STATED, read_metadata
 __all__ = ["Draft", "draft_text", "reference_list", "add_document", "render_source", "list_drafts", "document_key"]
 
 FIELD_ORDER = ["site", "modality", "arm", "endpoint", "statistic", "time_point", "time_unit", "value_qualifier",
-               "value", "value_as_written", "value_low", "value_high", "unit", "min", "max", "ci", "p_value", "p_qualifier", "n"]
+               "value", "value_as_written", "value_low", "value_high", "unit", "min", "max", "ci", "p_value",
+               "p_qualifier", "n"]
 
 
 def document_key(corpus_file: str | Path) -> str:
@@ -79,9 +81,9 @@ def _settle(d: Draft) -> None:
     ci = f.get("ci")
     if isinstance(ci, list) and ("value" not in f or not Decimal(ci[0]) <= value <= Decimal(ci[1])):
         f.pop("ci")
-    if "min" in f and Decimal(f["min"]) > Decimal(f["max"]):
+    if "min" in f and Decimal(str(f["min"])) > Decimal(str(f["max"])):
         f.pop("min"), f.pop("max")
-    if "value_low" in f and Decimal(f["value_low"]) > Decimal(f["value_high"]):
+    if "value_low" in f and Decimal(str(f["value_low"])) > Decimal(str(f["value_high"])):
         f["value"] = f.pop("value_low")
         f.pop("value_high")
     if f.get("value_qualifier") not in QUALIFIERS:
@@ -99,9 +101,12 @@ def _scalar(key: str, value: object) -> str:
     return str(value)
 
 
-def render_source(meta: dict, doc_id: str, corpus_file: str, sha256: str, drafts: list[Draft], text: str = "") -> str:
+def render_source(meta: dict[str, Any], doc_id: str, corpus_file: str, sha256: str, drafts: list[Draft],
+                  text: str = "") -> str:
     """The extraction file for a new document: its block, its own study and the drafts, as YAML."""
-    q = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731 - JSON strings are YAML double-quoted scalars
+    def q(v: object) -> str:          # JSON strings are YAML double-quoted scalars
+        return json.dumps(v, ensure_ascii=False)
+
     missing = ", ".join(meta.get("missing", [])) or "nothing"
     lines = ["# Drafted by `kg add-document`: every claim below is a draft (draft: true) listing in `needs`",
              "# what a curator must still decide. Check the document block too, then delete draft/needs.",
@@ -127,14 +132,14 @@ def render_source(meta: dict, doc_id: str, corpus_file: str, sha256: str, drafts
     return "\n".join(lines) + "\n"
 
 
-def _label(meta: dict, doc_id: str) -> str:
+def _label(meta: dict[str, Any], doc_id: str) -> str:
     authors = meta.get("authors") or []
     if authors and authors[0] != NOT_STATED and meta.get("year"):
         return f"{str(authors[0]).split()[0]} {meta['year']}"
     return doc_id
 
 
-def _doc_id(meta: dict, path: Path) -> str:
+def _doc_id(meta: dict[str, Any], path: Path) -> str:
     authors = meta.get("authors") or []
     if authors and authors[0] != NOT_STATED and meta.get("year"):
         surname = re.sub(r"[^a-z]", "", str(authors[0]).split()[0].lower())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..audit import NUM, YEAR, candidates
 from ..spans import numbers_in
@@ -52,7 +53,7 @@ class Draft:
     printed: str
     kind: str
     locator: str
-    fields: dict[str, object] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
     needs: list[str] = field(default_factory=list)
 
     def values(self) -> set[str]:
@@ -91,10 +92,12 @@ class _Drafter:
             body = self.text[c.start:c.end]
             for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*(?:%|months?)?\s*vs\.?\s*\d)", body):
                 found.setdefault(c.start + m.start(1), (c.start + m.start(1), c.start + m.end(1), "comparison"))
-            for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*\(\s*(?:{NUM})\s*[–-]\s*(?:{NUM})\s*\)\s*(?:months?|years?|%))", body):
+            for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*\(\s*(?:{NUM})\s*[–-]\s*(?:{NUM})\s*\)"
+                                 r"\s*(?:months?|years?|%))", body):
                 found.setdefault(c.start + m.start(1), (c.start + m.start(1), c.start + m.end(1), "median and range"))
-            for value, a, b in numbers_in(body):
-                if body[a].isalpha() and re.match(r"\s+(?:\w+\s+)?(?:patients|women|cases)\b|\s+of\b", body[b:]) or "-fold" in body[a:b + 5]:
+            for _, a, b in numbers_in(body):
+                counted = re.match(r"\s+(?:\w+\s+)?(?:patients|women|cases)\b|\s+of\b", body[b:])
+                if body[a].isalpha() and (counted or "-fold" in body[a:b + 5]):
                     found.setdefault(c.start + a, (c.start + a, c.start + b, "written-out number"))
             if c.kind == "row" and not c.header:
                 for s, e in c.cells:
@@ -123,7 +126,8 @@ class _Drafter:
         b = self.text.find("\n", pos)
         return a, (b if b >= 0 else len(self.text))
 
-    def draft(self, s: int, e: int, kind: str, ctx: Context, by_start: dict, consumed: set[int]) -> Draft | None:
+    def draft(self, s: int, e: int, kind: str, ctx: Context, by_start: dict[int, tuple[int, int, str]],
+              consumed: set[int]) -> Draft | None:
         text, printed = self.text, self.text[s:e]
         before, after = text[ctx.start:s], text[e:ctx.end]
         if re.match(r"^-(?:,|\s*(?:and|or)\s+\d|\s*(?:year|month)s?\b)", after, re.I) or \
@@ -193,7 +197,8 @@ class _Drafter:
                 stat = "RateAtTimePoint" if time_point else "Proportion"
             elif stat_m is not None and stat_m.term in ("Median", "Mean"):
                 stat = stat_m.term
-            elif ctx.kind == "row" and re.fullmatch(r"\d{1,2}", ctx.row_label(text)) and unit in ("month", "year", None):
+            elif ctx.kind == "row" and re.fullmatch(r"\d{1,2}", ctx.row_label(text)) and \
+                    unit in ("month", "year", None):
                 stat = "IndividualValue"
             elif unit in ("month", "year", "week", "day") and re.search(r"\bmedian\b", text[seg[0]:s], re.I):
                 stat = "Median"
@@ -208,7 +213,8 @@ class _Drafter:
         # endpoint, site, modality
         endpoint = (_nearest(header, "endpoint", len(col_label), 0, len(col_label)) if header else None) or \
             _nearest(local, "endpoint", s, seg[0], seg[1]) or _nearest(self.mentions, "endpoint", s, ctx.start, ctx.end)
-        if endpoint is None and ctx.kind == "sentence" and stat in ("HazardRatio", "OddsRatio", "Median", "RateAtTimePoint"):
+        if endpoint is None and ctx.kind == "sentence" and \
+                stat in ("HazardRatio", "OddsRatio", "Median", "RateAtTimePoint"):
             endpoint = _nearest(self.mentions, "endpoint", s, self._paragraph_start(ctx), s)
         words = text[seg[0]:seg[1]]
         if endpoint is None and re.search(r"follow[- ]up", words, re.I):
@@ -300,7 +306,8 @@ class _Drafter:
         b = self.text.find(";", pos, ctx.end)
         return max(a, ctx.start), (b if b >= 0 else ctx.end)
 
-    def _time_point(self, seg: tuple[int, int], s: int, e: int, column: str, unit: str | None):
+    def _time_point(self, seg: tuple[int, int], s: int, e: int, column: str,
+                    unit: str | None) -> tuple[Any, str] | None:
         if unit not in ("percent", None):
             return None
         if m := AT_TIME.match(self.text[e:seg[1]].lstrip("%")):
@@ -318,7 +325,8 @@ class _Drafter:
     def _document_site(self) -> str | None:
         """The site the document is about: the first named in its title, else the one it names most."""
         title = next((c for c in self.ctxs if c.kind == "sentence"), None)
-        sites = [m for m in self.mentions if m.field == "site" and self.lex.index.is_a(m.term, "MetastaticBreastCancer")]
+        sites = [m for m in self.mentions
+                 if m.field == "site" and self.lex.index.is_a(m.term, "MetastaticBreastCancer")]
         in_title = [m for m in sites if title is not None and m.start < min(title.end, 400)]
         if in_title:
             return in_title[0].term

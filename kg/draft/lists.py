@@ -43,7 +43,7 @@ def distribute(drafts: list[Draft], text: str, mentions: list[Mention], lex: Lex
             combos = [(e, t) for e in ends for t in times] if len(ends) > 1 else [(None, t) for t in times]
             if len(combos) != len(pct):
                 continue
-            for d, (endpoint, t) in zip(pct, combos):
+            for d, (endpoint, t) in zip(pct, combos, strict=True):
                 d.fields.update(statistic="RateAtTimePoint", time_point=t, time_unit=m.group(2).lower())
                 if endpoint:
                     d.fields["endpoint"] = endpoint
@@ -60,7 +60,7 @@ def distribute(drafts: list[Draft], text: str, mentions: list[Mention], lex: Lex
                 by_unit.setdefault(d.fields.get("unit"), []).append(d)
             for same in by_unit.values():
                 if len(same) == len(mods) and "\t" not in body:
-                    for d, modality in zip(same, mods):
+                    for d, modality in zip(same, mods, strict=True):
                         d.fields["modality"] = lex.specific_modality(modality, d.fields.get("site"))
                         d.fields["arm"] = next(x.surface for x in mentions if x.term == modality
                                                and span[0] <= x.start < span[1])
@@ -68,5 +68,5 @@ def distribute(drafts: list[Draft], text: str, mentions: list[Mention], lex: Lex
             ends = list(dict.fromkeys(x.term for x in mentions
                                       if x.field == "endpoint" and span[0] <= x.start < ds[0].start))
             if len(ends) > 1 and len(ends) == len(ds):
-                for d, endpoint in zip(ds, ends):
+                for d, endpoint in zip(ds, ends, strict=True):
                     d.fields["endpoint"] = endpoint

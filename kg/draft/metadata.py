@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 __all__ = ["read_metadata", "NOT_STATED"]
 
 NOT_STATED = "not stated in the corpus text"
 DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>\])]+")
-CITATION = re.compile(r"([A-Z][A-Za-z.&' ]{2,60}?)\*?\s+((?:19|20)\d\d)\s*;\s*\**\s*(\d+\s*(?:\(\s*\d+\s*\))?)\**\s*:\s*(\d+[-–]?\d*)")
-DATED = re.compile(r"(?:Posted|Published|Accepted|Received)(?: Date| online)?:?\s+(?:\d{1,2}\s+)?(?:[A-Z][a-z]+\s+)?((?:19|20)\d\d)")
+CITATION = re.compile(r"([A-Z][A-Za-z.&' ]{2,60}?)\*?\s+((?:19|20)\d\d)\s*;\s*\**\s*(\d+\s*(?:\(\s*\d+\s*\))?)\**"
+                      r"\s*:\s*(\d+[-–]?\d*)")
+DATED = re.compile(r"(?:Posted|Published|Accepted|Received)(?: Date| online)?:?\s+(?:\d{1,2}\s+)?"
+                   r"(?:[A-Z][a-z]+\s+)?((?:19|20)\d\d)")
 START_OF_BODY = re.compile(r"^\W*(?:abstract|background|introduction)\b", re.I)
 SKIP_TITLE = re.compile(r"^(?:review|research article|original article|not peer-reviewed version|open access)$", re.I)
 DESIGN_WORDS = [("SystematicReview", r"systematic review"), ("MetaAnalysis", r"meta-analysis"),
                 ("NarrativeReview", r"\b(?:mini review|narrative review|review)\b"),
-                ("RetrospectiveCohortStudy", r"retrospective"), ("CaseSeries", r"\bseries\b|\bwe (?:evaluated|reviewed)\b")]
+                ("RetrospectiveCohortStudy", r"retrospective"),
+                ("CaseSeries", r"\bseries\b|\bwe (?:evaluated|reviewed)\b")]
 
 
 def _clean(line: str) -> str:
@@ -33,8 +37,8 @@ def _author(name: str) -> str | None:
     return f"{words[-1]} {''.join(w[0] for w in words[:-1])}"
 
 
-def read_metadata(text: str) -> dict[str, object]:
-    """Title, authors, year, venue, DOI, designs and language guessed from the text; `missing` lists what was not found."""
+def read_metadata(text: str) -> dict[str, Any]:
+    """Title, authors, year, venue, DOI, designs and language guessed from the text (`missing`: not found)."""
     lines = [_clean(x) for x in text.splitlines()[:60]]
     head: list[str] = []
     for line in lines:
@@ -69,7 +73,7 @@ def read_metadata(text: str) -> dict[str, object]:
     if re.search(r"review", title or "", re.I):
         designs = [d for d in designs if d in ("SystematicReview", "MetaAnalysis")] or ["NarrativeReview"]
     han = len(re.findall(r"[\u4e00-\u9fff]", text))
-    meta: dict[str, object] = {"title": title or NOT_STATED, "authors": authors or [NOT_STATED],
+    meta: dict[str, Any] = {"title": title or NOT_STATED, "authors": authors or [NOT_STATED],
                                "year": year, "venue": venue or NOT_STATED, "doi": doi, "design": designs,
                                "language": "zh" if han > len(text) * 0.05 else None}
     meta["missing"] = [k for k in ("title", "authors", "year", "venue") if meta[k] in (None, NOT_STATED, [NOT_STATED])]
