@@ -20,7 +20,7 @@ from .lists import TIME_LIST, distribute
 
 __all__ = ["Draft", "draft_figures"]
 
-UNIT_AFTER = [("percent", re.compile(r"\s*(?:%|percent\b)")), ("month", re.compile(r"[\s-]*(?:months?|mo)\b", re.I)),
+UNIT_AFTER = [("percent", re.compile(r"\s*(?:\\?%|percent\b)")), ("month", re.compile(r"[\s-]*(?:months?|mo)\b", re.I)),
               ("year", re.compile(r"[\s-]*(?:years?|yrs?)\b", re.I)), ("week", re.compile(r"[\s-]*weeks?\b", re.I)),
               ("day", re.compile(r"[\s-]*days?\b", re.I)),
               ("patients", re.compile(r"\s+(?:patients|women|cases|participants|subjects)\b", re.I)),
@@ -36,7 +36,7 @@ CI = re.compile(rf"(?:CI[:,]?\s*|\[|\()\s*({NUM})\s*(?:[–-]|to|,)\s*({NUM})\s*
 N_EQ = re.compile(r"\bn\s*=\s*(\d+)", re.I)
 RANGE_AFTER = re.compile(rf"^\s*(?:[–-]|to)\s*({NUM})")
 MINMAX_AFTER = re.compile(rf"^\s*\(\s*({NUM})\s*[–-]\s*({NUM})\s*\)")
-VS_NEXT = re.compile(rf"^\s*(?:%|months?)?\s*vs\.?\s*({NUM})")
+VS_NEXT = re.compile(rf"^\s*(?:%|months?)?\s*(?:vs\.?|and)\s*({NUM})")
 RATIO_WORD = re.compile(r"(?:\b(HR|OR)\b|(hazard ratio)|(odds ratio)|(c-index|concordance index))[^.;\n]{0,25}$", re.I)
 QUALIFIERS = [("approximately", re.compile(r"(?:~|≈|approximately|about|nearly|around)\s*$", re.I)),
               ("up to", re.compile(r"up to\s*$", re.I)), ("over", re.compile(r"(?:over|>)\s*$", re.I)),
@@ -90,15 +90,18 @@ class _Drafter:
         found = {s: (s, e, k) for s, e, k in candidates(self.text)}
         for c in self.ctxs:     # extra figures: the first of "49 vs. 20 months", and cells of space-separated rows
             body = self.text[c.start:c.end]
-            for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*(?:%|months?)?\s*vs\.?\s*\d)", body):
+            for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*(?:%|months?)?\s*(?:vs\.?\s*\d|and\s+(?:{NUM})\s*"
+                                 rf"(?:%|months?|years?)\b)|\s*\\%|\s+of\s+whom\b)", body):
                 found.setdefault(c.start + m.start(1), (c.start + m.start(1), c.start + m.end(1), "comparison"))
             for m in re.finditer(rf"(?<![\d.\w])({NUM})(?=\s*\(\s*(?:{NUM})\s*[–-]\s*(?:{NUM})\s*\)"
                                  r"\s*(?:months?|years?|%))", body):
                 found.setdefault(c.start + m.start(1), (c.start + m.start(1), c.start + m.end(1), "median and range"))
             for _, a, b in numbers_in(body):
                 counted = re.match(r"\s+(?:\w+\s+)?(?:patients|women|cases)\b|\s+of\b", body[b:])
-                if body[a].isalpha() and (counted or "-fold" in body[a:b + 5]):
-                    found.setdefault(c.start + a, (c.start + a, c.start + b, "written-out number"))
+                fold = body[b:b + 5] == "-fold" or body[a:b].endswith("-fold")
+                if (body[a].isalpha() and counted) or fold:
+                    kind = "written-out number" if body[a].isalpha() else "fold"
+                    found.setdefault(c.start + a, (c.start + a, c.start + b, kind))
             if c.kind == "row" and not c.header:
                 for s, e in c.cells:
                     cell = self.text[s:e]
