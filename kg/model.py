@@ -187,6 +187,14 @@ FIELDS: list[Field] = [
     Field("disagrees_with", "special", "disagreesWith", "disagrees with",
           "claims in other documents that report the same quantity differently", column=None),
     Field("note", "text", "curationNote", "curation note", "the curator's note", column=None),
+    # lifecycle: a retracted or superseded claim stays in the release (its IRI resolves) but named
+    # queries leave it out unless asked (include_retracted=true)
+    Field("retracted", "special", "retractedOn", "retracted on",
+          "date the claim was retracted (with retraction_reason); empty while it stands", column="retracted_on"),
+    Field("superseded_by", "special", "supersededBy", "superseded by",
+          "the claim (id in the same file) that replaces this one", column="superseded_by"),
+    Field("retraction_reason", "text", "retractionReason", "why retracted or superseded",
+          "the curator's reason for retracting or superseding the claim", column="retraction_reason"),
     Field("draft", "special", None, "draft", "true while the claim is a machine draft (kg add-document); "
           "the build refuses drafts", column=None),
     Field("needs", "special", None, "still to decide", "what a curator must still decide in a draft claim",
@@ -250,8 +258,10 @@ def jsonld_terms() -> dict[str, dict[str, str]]:
             continue
         if f.kind == "figure" or f.prop in ("ciLower", "ciUpper", "valueInMonths", "interpretedValue"):
             terms[f.prop] = {"@id": f"bcmkg:{f.prop}", "@type": "xsd:decimal"}
+        elif f.prop == "retractedOn":
+            terms[f.prop] = {"@id": f"bcmkg:{f.prop}", "@type": "xsd:date"}
         elif f.kind in ("term", "enum") or f.prop in ("aboutStudy", "cites", "evidence", "patientCase",
-                                                      "disagreesWith"):
+                                                      "disagreesWith", "supersededBy"):
             terms[f.prop] = {"@id": f"bcmkg:{f.prop}", "@type": "@id"}
         elif f.kind == "integer" or f.prop == "sourceLine":
             terms[f.prop] = {"@id": f"bcmkg:{f.prop}", "@type": "xsd:integer"}

@@ -1,12 +1,10 @@
 """Named queries: read `queries/*.rq` and their headers, bind parameters, run, turn rows into Python.
 
-A query file opens with a header of `#+ ` lines holding YAML (title, kind, description,
-params, example). The header is the documentation (`kg query --docs`) and the contract:
-parameters are validated against it and bound as typed RDF terms (pyoxigraph terms), never
-pasted into the query text. Terms are resolved through `kg.ontology.terms.TermIndex`, so `MWA`,
-`microwave ablation` and `MicrowaveAblation` all bind `bcmkg:MicrowaveAblation`, and a typo
-gets a "did you mean". A parsed query is cached per file and modification time, so running
-one does not re-read or re-parse it. Formatting answers is `kg.formats`.
+A query file opens with `#+ ` lines of YAML (title, kind, description, params, example): the
+documentation (`kg query --docs`) and the contract. Parameters are validated against it and
+bound as typed terms, never pasted into the text; terms resolve through TermIndex (`MWA`,
+`microwave ablation` and `MicrowaveAblation` all bind bcmkg:MicrowaveAblation). A parsed query
+is cached per file and mtime. Retracted claims are left out unless include_retracted=true.
 
     >>> rows = query("flagship", site="liver", subtype="HR+", mode="any")  # doctest: +SKIP
     >>> rows[0]["modalityLabel"], rows[0]["value"]                                # doctest: +SKIP
@@ -32,14 +30,14 @@ from .ontology.terms import TermIndex
 from .paths import project_dir, queries_dir
 from .rdf import BCD, BCMKG, XSD, check_iri, prefix_block
 from .store import Result, Store, Term, materialise, open_store
+from .lifecycle import include_retracted_flag, without_retracted
 
 PARAM_TYPES = {"term", "decimal", "integer", "string", "enum", "document", "study", "iri"}
 KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "prognosis", "discordance",
          "provenance", "disagreement", "vocabulary"]
 #: Names a query parameter may not have: they are kg.query()'s own keyword arguments.
-RESERVED_PARAMS = {"store", "release"}
-XSD_DECIMAL, XSD_INTEGER = ox.NamedNode(str(XSD.decimal)), ox.NamedNode(str(XSD.integer))
-_VOCAB, _DATA = str(BCMKG), str(BCD)
+RESERVED_PARAMS = {"store", "release", "include_retracted"}
+XSD_DECIMAL, XSD_INTEGER, _VOCAB, _DATA = ox.NamedNode(str(XSD.decimal)), ox.NamedNode(str(XSD.integer)), str(BCMKG), str(BCD)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: 10x faster headers
 
 __all__ = ["Param", "NamedQuery", "load_query", "load_queries", "get_query", "bind", "run", "run_sparql",
@@ -309,10 +307,14 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
         release: Path | None = None, folder: Path | None = None) -> Result:
     """Run one named query with validated, bound parameters (on `store`, else the release's embedded store)."""
     q = get_query(name, folder)
-    bindings = bind(q, params or {})
+    values = dict(params or {})
+    include_retracted = include_retracted_flag(q.name, values.pop("include_retracted", None))
+    bindings = bind(q, values)
     store = store or open_store(release)
     result = store.select(q.text, bindings)
     _check_known(q, bindings, result, store)
+    if not include_retracted:
+        result = without_retracted(result, store)
     return hide_params(q, result)
 
 

@@ -7,6 +7,7 @@ may have, their roots, allowed words and ranges come from the claim model (kg/mo
 """
 from __future__ import annotations
 
+import datetime
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -189,6 +190,13 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
         claim = _claim(c, node, where, studies, cases)
         if claim is not None:
             claims.append(claim)
+    ids = {claim.id for claim in claims}
+    for claim in claims:
+        target = claim.values.get("superseded_by")
+        if target is not None and (target not in ids or target == claim.id):
+            c.problems.append(Problem(c.path, claim.lines.get("superseded_by", claim.line),
+                                      f"claim '{claim.id}'.superseded_by", target, "names no other claim of this file",
+                                      "superseded_by: the id of the claim that replaces it"))
     exclusions = []
     for i, node in enumerate(_as_list(data.get("exclusions"))):
         where = f"exclusions[{i}]"
@@ -375,6 +383,17 @@ def _claim_rules(c: _Checker, cl: Node, where: str, kind: str, values: dict[str,
         else:
             c.bad(cl, f"{where}.interpretation", interp, "interpretation needs value and note",
                   "e.g. interpretation: {value: 72.3, note: 'decimal point lost in the print'}")
+    retracted = cl.get("retracted")
+    if retracted is not None:
+        if not isinstance(retracted, datetime.date):
+            c.bad(cl, f"{where}.retracted", retracted, "not a date", "write the date of the retraction: 2026-11-30")
+        else:
+            values["retracted"] = retracted.isoformat()
+    if cl.get("superseded_by") is not None:
+        values["superseded_by"] = str(cl["superseded_by"])
+    if (retracted is not None or cl.get("superseded_by") is not None) and not cl.get("retraction_reason"):
+        c.bad(cl, f"{where}.retraction_reason", None, "a retracted or superseded claim needs a reason",
+              "retraction_reason: why the claim no longer stands")
     for ref in _as_list(cl.get("disagrees_with")):
         if not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9._-]+", str(ref)):
             c.bad(cl, f"{where}.disagrees_with", ref, "not a claim reference", "write '<document id>:<claim id>'")

@@ -212,6 +212,10 @@ def _claim(g: Graph, cl: Claim, doc_id: str, doc: URIRef, rel: str, names: dict[
     if isinstance(interp, tuple):
         g.add((c, BCMKG.interpretedValue, figure(interp[0])))
         g.add((c, BCMKG.interpretationNote, Literal(str(interp[1]))))
+    if cl.values.get("retracted"):
+        g.add((c, BCMKG.retractedOn, Literal(str(cl.values["retracted"]), datatype=XSD.date)))
+    if cl.values.get("superseded_by"):
+        g.add((c, BCMKG.supersededBy, claim_iri(doc_id, str(cl.values["superseded_by"]))))
     for ref in cl.values.get("disagrees_with") or []:
         other_doc, other_claim = str(ref).split(":", 1)
         g.add((c, BCMKG.disagreesWith, claim_iri(other_doc, other_claim)))

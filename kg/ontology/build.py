@@ -210,6 +210,10 @@ def reason(graph: Graph) -> Reasoning:
             result = Reasoning([], [], str(err) or "the ontology is inconsistent", time.perf_counter() - start)
             _REASONING_CACHE[key] = result
             return result
+        except owlready2.OwlReadyJavaError as err:    # HermiT refused the ontology: say why, no Java trace
+            lines = [ln for ln in str(err).splitlines() if ln.strip() and not ln.lstrip().startswith("at ")]
+            raise ConformanceError("the reasoner (HermiT) could not read the ontology: "
+                                   + " ".join(lines[1:4]).replace("Exception in thread \"main\" ", "")) from None
     unsat = sorted(URIRef(c.iri) for c in world.inconsistent_classes() if hasattr(c, "iri"))
     asserted = {(s, o) for s, o in graph.subject_objects(RDFS.subClassOf) if isinstance(o, URIRef)}
     inferred = set()
