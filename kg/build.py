@@ -185,6 +185,10 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     summary.release = write_release(Path(out), onto, {b.doc_id: b.nt for b in built}, manifest,
                                     check=lambda store: check_merged(store, merged))
     summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]
+    if prior:                  # the changelog against the release this one follows
+        from .diff import write_changes
+        previous = Path(out) / "releases" / prior.rsplit("/releases/", 1)[-1].split("/", 1)[0]
+        write_changes(summary.release.resolve(), previous.resolve() if previous.exists() else None)
     summary.seconds = time.perf_counter() - started
     progress.done()
     cached = sum(b.cached for b in built)

@@ -368,6 +368,24 @@ def cmd_docs(a: argparse.Namespace) -> int:
     return 0
 
 
+def add_diff(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", help="release folder, or a version kept under build/releases/ (e.g. 2026-11-30)")
+    p.add_argument("new", nargs="?", default=None, help="release folder or version (default: build/release)")
+    p.add_argument("--out", type=Path, default=None, help="the build folder holding releases/ (default build/)")
+    p.add_argument("--format", choices=["md", "json"], default="md")
+
+
+def cmd_diff(a: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from .diff import diff_markdown, diff_releases, resolve_release
+    out = a.out or _project("build")
+    d = diff_releases(resolve_release(a.old, out), resolve_release(a.new or out / "release", out))
+    print(diff_markdown(d) if a.format == "md" else json.dumps(dataclasses.asdict(d), indent=1))
+    return 0
+
+
 COMMANDS = {
     "build": (add_build, cmd_build, "build the release from the curated sources"),
     "check": (add_check, cmd_check, "check extraction files (schema, terms, spans)"),
@@ -383,6 +401,7 @@ COMMANDS = {
     "query": (add_query, cmd_query, "run a named query (--list shows them)"),
     "sparql": (add_sparql, cmd_sparql, "run an ad-hoc SPARQL SELECT from a file or stdin"),
     "find": (add_find, cmd_find, "find vocabulary terms by label, synonym or abbreviation"),
+    "diff": (add_diff, cmd_diff, "what changed between two releases (claims, terms, studies)"),
     "load": (add_load, cmd_load, "load a release into a remote SPARQL store"),
     "serve": (add_serve, cmd_serve, "serve IRIs, HTML pages and a read-only SPARQL endpoint"),
 }

@@ -16,8 +16,9 @@ KG = Path(__file__).resolve().parent.parent / "kg"
 LAYERS = [
     "errors", "rdf", "paths", "model", "yaml_lines",
     "ontology.terms", "ontology.build", "ontology.qc", "ontology.publish",
-    "sources", "spans", "transform", "validate", "formats", "release", "document_build", "audit", "draft", "build",
-    "store", "lifecycle", "query", "export", "network", "fhir",
+    "sources", "spans", "transform", "validate", "formats", "release", "export", "diff", "document_build", "audit",
+    "draft", "build",
+    "store", "lifecycle", "query", "network", "fhir",
     "serve.guard", "serve.workers", "serve.charts", "serve.pages", "serve.app", "serve",
     "cli",
 ]

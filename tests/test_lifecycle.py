@@ -68,3 +68,37 @@ def test_a_retraction_needs_a_reason_and_a_real_replacement(tmp_path):
     text = str(err.value)
     assert "retraction_reason: a retracted or superseded claim needs a reason" in text
     assert "claim 'hr-hazard'.superseded_by: names no other claim of this file (value 'nosuch')" in text
+
+
+def test_diff_between_two_builds(tmp_path):
+    """Two builds that differ by one added, one removed and one changed claim; the second build
+    writes the changelog against the first, and `kg diff` gives the same."""
+    from kg.diff import diff_releases
+    out = tmp_path / "build"
+
+    def built(date: str, edit) -> Path:
+        folder = tmp_path / "sources"
+        folder.mkdir(exist_ok=True)
+        text = (TINY / "sources" / "000_tiny.yaml").read_text(encoding="utf-8")
+        (folder / "000_tiny.yaml").write_text(edit(text), encoding="utf-8")
+        return build(sources=folder, ontology=ROOT / "ontology", shapes=ROOT / "shapes", corpus=TINY / "corpus",
+                     out=out, date=date, log=lambda _: None).release.resolve()
+
+    def without_hazard(text: str) -> str:
+        return text.split("  - id: hr-hazard\n")[0]
+
+    def second(text: str) -> str:
+        head, rest = text.split("  - id: mwa-os5\n")
+        rest = "  - id: mwa-mos\n" + rest.split("  - id: mwa-mos\n", 1)[1]   # mwa-os5 is gone
+        return head + rest.replace("    locator: paragraph 2", "    locator: paragraph 2, sentence 2", 1)
+
+    first = built("2026-11-30", without_hazard)
+    second_release = built("2026-12-01", second)
+    d = diff_releases(first, second_release)
+    base = "https://w3id.org/bcmkg/id/claim/tiny/"
+    assert d.claims_added == [base + "hr-hazard"]
+    assert d.claims_removed == [base + "mwa-os5"]
+    assert list(d.claims_changed) == [base + "mwa-mos"], d.claims_changed
+    assert d.claims_changed[base + "mwa-mos"]["locator"] == ["paragraph 2", "paragraph 2, sentence 2"]
+    changes = (out / "release" / "changes.md").read_text(encoding="utf-8")
+    assert "## Claims added (1)" in changes and "mwa-os5" in changes and "paragraph 2, sentence 2" in changes
