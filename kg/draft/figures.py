@@ -241,13 +241,14 @@ class _Drafter:
                         _nearest(self.mentions, "modality", s, ctx.start, ctx.end) or
                         _nearest(self.mentions, "modality", s, para, s))
             site = _nearest(self.mentions, "site", s, ctx.start, ctx.end) or _nearest(self.mentions, "site", s, para, s)
-        site_term = self.lex.site_term(site.term) if site else (
-            self._site_around(ctx) or self._section_site(ctx, s) or self.doc_site)
+        site_term = self.lex.site_term(site.term) if site else self._site_around(ctx)
+        near_site = site_term                             # named in the sentence, row, caption or heading
+        site_term = site_term or self._section_site(ctx, s) or self.doc_site
         if site_term:
             f["site"] = site_term = self.lex.site_term(site_term)
         modality_term = modality.term if modality else self._around(ctx, "modality")
         if modality_term:
-            f["modality"] = self.lex.specific_modality(modality_term, site_term)
+            f["modality"] = self.lex.specific_modality(modality_term, near_site, text[seg[0]:seg[1]])
             if modality:
                 f["arm"] = modality.surface
         # p, n

@@ -110,14 +110,30 @@ class Lexicon:
                 return min(found, key=lambda t: len(self.index.terms[t].label))
         return term
 
-    def specific_modality(self, modality: str, site: str | None) -> str:
-        """A generic resection read for its site: resection of a liver metastasis is a hepatic resection."""
-        words = SITE_WORDS.get(site or "")
-        own = " ".join([self.index.terms[modality].label, *self.index.terms[modality].synonyms]).casefold()
-        if not words or not self.index.terms[modality].parents or any(w in own for w in words):
+    def specific_modality(self, modality: str, site: str | None, words: str = "") -> str:
+        """A generic modality read for its context: a child whose distinctive words the sentence has
+        ('surgical resection of the primary tumor' -> primary tumour surgery), else the child for the site
+        (resection of a liver metastasis -> hepatic resection)."""
+        def names(t: str) -> str:
+            return " ".join([self.index.terms[t].label, *self.index.terms[t].synonyms]).casefold()
+        def stems(text: str) -> set[str]:
+            return {w[:5] for w in re.findall(r"[a-z]{4,}", text.casefold().replace("tumor", "tumour"))}
+        own = names(modality)
+        children = sorted((t for t in self.index.under(modality) if t != modality),
+                          key=lambda t: len(self.index.ancestors(t)))
+        if words and children:
+            said, common = stems(words), stems(own)
+            for t in children:            # shallowest first: every distinctive word of one of its names is said
+                if " or " in names(t) or "plus" in names(t):
+                    continue
+                for name in [self.index.terms[t].label, *self.index.terms[t].synonyms]:
+                    distinct = stems(name) - common
+                    if distinct and distinct <= said:
+                        return t
+        site_words = SITE_WORDS.get(site or "")
+        if not site_words or not self.index.terms[modality].parents or any(w in own for w in site_words):
             return modality
-        for t in sorted(self.index.under(modality), key=lambda t: len(self.index.ancestors(t))):
-            names = " ".join([self.index.terms[t].label, *self.index.terms[t].synonyms]).casefold()
-            if t != modality and any(w in names for w in words) and "plus" not in names and " or " not in names:
+        for t in children:
+            if any(w in names(t) for w in site_words) and "plus" not in names(t) and " or " not in names(t):
                 return t
         return modality

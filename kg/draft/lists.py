@@ -61,7 +61,7 @@ def distribute(drafts: list[Draft], text: str, mentions: list[Mention], lex: Lex
             for same in by_unit.values():
                 if len(same) == len(mods) and "\t" not in body:
                     for d, modality in zip(same, mods, strict=True):
-                        d.fields["modality"] = lex.specific_modality(modality, d.fields.get("site"))
+                        d.fields["modality"] = lex.specific_modality(modality, d.fields.get("site"), body)
                         d.fields["arm"] = next(x.surface for x in mentions if x.term == modality
                                                and span[0] <= x.start < span[1])
         if "respectively" in body and not lists:
