@@ -345,7 +345,7 @@ class _Drafter:
     def _around(self, ctx: Context, field_name: str) -> str | None:
         """A site or modality named by the row group, the table caption or the section heading."""
         for words in (ctx.group, ctx.caption, ctx.section):
-            hits = [m for m in self.lex.find(words) if m.field == field_name] if words else []
+            hits = [m for m in self.lex.find(self.lex.expand(words)) if m.field == field_name] if words else []
             if hits:
                 return hits[0].term
         return None

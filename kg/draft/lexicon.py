@@ -74,6 +74,13 @@ class Lexicon:
             if not here and len(meanings) == 1:
                 here = [meanings[0][0]]                  # a document-tagged abbreviation with one meaning
             names += [(abbr, t, True) for t in here]
+        self.expansions = {abbr: self.index.terms[ms[0][0]].label for abbr, ms in tagged.items()
+                           if len(ms) == 1 and not ms[0][1]}
+        for r in rows:          # the generic terms' abbreviations too (MBC), for reading headings
+            for item in split_list(r.get("abbreviations", "")):
+                abbr, tag = split_abbreviation(item)
+                if not tag and r["id"] in GENERIC:
+                    self.expansions.setdefault(abbr, r["label"])
         self._patterns = []
         for surface, term, is_abbr in names:
             body = re.escape(surface)
@@ -96,6 +103,11 @@ class Lexicon:
                 continue
             out.append(h)
         return out
+
+    def expand(self, text: str) -> str:
+        """Abbreviations written out ('DE NOVO MBC' -> 'DE NOVO metastatic breast cancer'), for headings."""
+        return re.sub(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9]+)(?![A-Za-z0-9+])",
+                      lambda m: self.expansions.get(m.group(1), m.group(1)), text)
 
     def site_term(self, term: str) -> str:
         """An anatomical site read as the metastasis term for it (`liver` -> LiverMetastasis)."""
