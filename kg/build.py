@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ def check_sources(files: list[Path], ontology: Path, corpus: Path | None, log: L
         loaded.append(source)
         log(f"{path}: {len(source.studies)} studies, {len(source.claims)} claims, "
             f"{len(source.cases)} cases, {len(source.exclusions)} exclusions")
+        for use in source.deprecated_uses:
+            log(f"warning: {use.file}:{use.line}: {use.field}: uses the deprecated term {use.term}"
+                + (f", replaced by {use.replaced_by} (kg migrate --term {use.term})" if use.replaced_by else ""))
     if bad_input:
         raise InputError(bad_input + bad_spans)
     if bad_spans:
@@ -107,6 +111,23 @@ def cross_problems(built: list[DocumentBuild], partial: bool) -> list[Problem]:
     return problems
 
 
+def deprecated_uses(built: list[DocumentBuild], queries: Path | None, retired: set[tuple[str, str]]) -> list[Problem]:
+    """Every claim, study or document field and every named query that still uses a retired term."""
+    problems = [Problem(b.path, line, field, written, f"uses the deprecated term {term}"
+                        + (f", replaced by {new}" if new else ""),
+                        f"kg migrate --term {term}" if new else "choose a current term")
+                for b in built for line, field, written, term, new in b.deprecated]
+    terms = retired | {(term, new) for b in built for _, _, _, term, new in b.deprecated}
+    for path in sorted(Path(queries).glob("*.rq")) if queries and Path(queries).is_dir() else []:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for term, new in sorted(terms):
+            pattern = re.compile(rf"(bcmkg:|/vocab/|default: ){re.escape(term)}\b")
+            problems += [Problem(str(path), i, "query", term, f"uses the deprecated term {term}"
+                                 + (f", replaced by {new}" if new else ""), "edit the query")
+                         for i, line in enumerate(lines, start=1) if pattern.search(line)]
+    return problems
+
+
 def prior_version(out: Path, date: str) -> str | None:
     """The versionIRI of the release this build follows: the current one, or on a rebuild the
     same day, the one that one followed."""
@@ -121,14 +142,20 @@ def prior_version(out: Path, date: str) -> str | None:
 
 def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
           date: str | None = None, report: bool = False, log: Log = print,
-          workers: int | None = None) -> BuildSummary:
-    """Build and validate the graph, then write a release (one build per output folder at a time)."""
+          workers: int | None = None, queries: Path | None = None, allow_deprecated: bool = False) -> BuildSummary:
+    """Build and validate the graph, then write a release (one build per output folder at a time).
+
+    Retired terms still used by a claim (or by a named query in `queries`) fail the build unless
+    `allow_deprecated`, when they are reported as warnings.
+    """
     with build_lock(Path(out)):
-        return _build(Path(sources), Path(ontology), Path(shapes), corpus, Path(out), date, report, log, workers)
+        return _build(Path(sources), Path(ontology), Path(shapes), corpus, Path(out), date, report, log, workers,
+                      queries, allow_deprecated)
 
 
 def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
-           date: str | None, report: bool, log: Log, workers: int | None) -> BuildSummary:
+           date: str | None, report: bool, log: Log, workers: int | None, queries: Path | None,
+           allow_deprecated: bool) -> BuildSummary:
     """Build and validate the graph, then write a release. Raises on bad input; nothing is written then.
 
     Files whose bytes, ontology, shapes, corpus and code are unchanged since the last build
@@ -172,6 +199,13 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
             raise InputError(bad_input + nonconforming + cross)
         raise ConformanceError(f"{len(nonconforming)} problem(s) (spans, sha256 or SHACL); "
                                "the previous release is untouched", nonconforming)
+    index = load_terms(ontology)
+    retired = deprecated_uses(built, queries, {(t.id, t.replaced_by) for t in index.terms.values() if t.deprecated})
+    if retired and not allow_deprecated:
+        progress.done()
+        raise InputError(retired)
+    for problem in retired:
+        log(f"warning: {problem}")
     summary = BuildSummary(ok=True, documents=len(built), studies=len({s for b in built for s in b.studies}),
                            claims=sum(b.claims for b in built), cases=sum(b.cases for b in built),
                            spans_checked=corpus is not None)

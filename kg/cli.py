@@ -44,6 +44,9 @@ def add_build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: the project's build/)")
     p.add_argument("--report", action="store_true", help="also print the completeness report")
     p.add_argument("--date", default=None, help="release date YYYY-MM-DD (default today)")
+    p.add_argument("--queries", type=Path, default=None, help="named queries checked for retired terms (default queries/)")
+    p.add_argument("--allow-deprecated", action="store_true",
+                   help="publish although claims or queries use retired terms (reported as warnings)")
     p.add_argument("--jobs", type=int, default=None,
                    help="worker processes for the per-document stages (default: one per core when the sources exceed 2 MB)")
 
@@ -52,7 +55,8 @@ def cmd_build(a: argparse.Namespace) -> int:
     from .build import build
     summary = build(sources=a.sources or _project("sources"), ontology=a.ontology or _project("ontology"),
                     shapes=a.shapes or _project("shapes"), corpus=_corpus(a), out=a.out or _project("build"), date=a.date,
-                    report=a.report, log=print, workers=a.jobs)
+                    report=a.report, log=print, workers=a.jobs, queries=a.queries or _project("queries"),
+                    allow_deprecated=a.allow_deprecated)
     return 0 if summary.ok else 1
 
 
@@ -368,6 +372,24 @@ def cmd_docs(a: argparse.Namespace) -> int:
     return 0
 
 
+def add_migrate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--term", required=True, help="the retired term's id")
+    p.add_argument("--to", default=None, help="the replacement (default: the term's replaced_by in the template)")
+    p.add_argument("--sources", type=Path, default=None, help="extraction files (default: the project's sources/)")
+    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+    p.add_argument("--dry-run", action="store_true", help="list the rewrites, change nothing")
+
+
+def cmd_migrate(a: argparse.Namespace) -> int:
+    from .migrate import migrate_term
+    changes = migrate_term(a.sources or _project("sources"), a.ontology or _project("ontology"), a.term, a.to,
+                           dry_run=a.dry_run)
+    for file, line, written, new in changes:
+        print(f"{file}:{line}: {written} -> {new}")
+    print(f"{'would rewrite' if a.dry_run else 'rewrote'} {len(changes)} value(s)")
+    return 0
+
+
 def add_diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", help="release folder, or a version kept under build/releases/ (e.g. 2026-11-30)")
     p.add_argument("new", nargs="?", default=None, help="release folder or version (default: build/release)")
@@ -401,6 +423,7 @@ COMMANDS = {
     "query": (add_query, cmd_query, "run a named query (--list shows them)"),
     "sparql": (add_sparql, cmd_sparql, "run an ad-hoc SPARQL SELECT from a file or stdin"),
     "find": (add_find, cmd_find, "find vocabulary terms by label, synonym or abbreviation"),
+    "migrate": (add_migrate, cmd_migrate, "rewrite the extraction files from a retired term to its replacement"),
     "diff": (add_diff, cmd_diff, "what changed between two releases (claims, terms, studies)"),
     "load": (add_load, cmd_load, "load a release into a remote SPARQL store"),
     "serve": (add_serve, cmd_serve, "serve IRIs, HTML pages and a read-only SPARQL endpoint"),

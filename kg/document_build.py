@@ -48,6 +48,7 @@ class DocumentBuild:
     cases: int
     claim_ids: list[str]
     refs: list[list]          # [claim id, line, "<document id>:<claim id>"] for each disagrees_with
+    deprecated: list[list] = field(default_factory=list)   # [line, field, written, term, replaced by]
     nt: bytes = field(repr=False, default=b"")
     cached: bool = False
 
@@ -124,6 +125,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         cases=len(source.cases), claim_ids=[c.id for c in source.claims],
         refs=[[c.id, c.lines.get("disagrees_with"), str(ref)]
               for c in source.claims for ref in c.values.get("disagrees_with") or []],  # type: ignore[attr-defined]
+        deprecated=[[u.line, u.field, u.written, u.term, u.replaced_by] for u in source.deprecated_uses],
         nt=nt))
 
 

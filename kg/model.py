@@ -26,9 +26,10 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Mapping
 
-__all__ = ["Arm", "Document", "Study", "Case", "Claim", "Exclusion", "Source", "Figure", "Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
+__all__ = ["DeprecatedUse", "Arm", "Document", "Study", "Case", "Claim", "Exclusion", "Source", "Figure", "Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
            "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "claim_row", "claim_row_patterns",
-           "export_columns", "jsonld_terms", "as_number"]
+           "export_columns", "jsonld_terms", "as_number", "standard_row_variables", "standard_row_sparql",
+           "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"
 ALL = frozenset({O, P, S, C, E})
@@ -344,6 +345,7 @@ class Study:
     is_document: bool = False
     note: str | None = None
     line: int = 0
+    aliases: list[str] = field(default_factory=list)   # other labels documents use (skos:altLabel)
 
 
 @dataclass
@@ -401,3 +403,152 @@ class Source:
     cases: list[Case]
     claims: list[Claim]
     exclusions: list[Exclusion]
+    deprecated_uses: list[DeprecatedUse] = field(default_factory=list)
+
+
+@dataclass
+class DeprecatedUse:
+    """A value that resolved to a retired term: where, what was written, and what replaces it."""
+
+    file: str
+    line: int | None
+    field: str
+    written: str
+    term: str
+    replaced_by: str
+
+
+# --- the standard claim row of the named queries -------------------------------------------
+#
+# Every named query that returns claims projects these variables (queries/*.rq; a test checks
+# each query's SELECT against `standard_row_variables()`). Each comes from one FIELDS row (a term
+# or enum field as its label, `<prop>Label`), or is one of the row's own columns below. The value
+# rule: `comparedValue` is the curator's reading (interpretedValue) where there is one, else the
+# typed value; `valueText` shows the figure as printed with its qualifier, range and reading, so a
+# qualitative value ("not reached") is kept and shown as such; `flag` says when a row rests on a
+# reading or on a medium/low-confidence value. `figure` names the figure (the smallest claim IRI
+# among the claims that print it: same study, endpoint, statistic, time point, site, modality,
+# subgroup, unit and value) and `alsoPrintedAt` lists the other places it is printed.
+
+#: YAML keys of FIELDS rows in the standard row, in column order (term/enum -> <prop>Label)
+STANDARD_ROW_KEYS = ["value_qualifier", "value_low", "value_high", "unit", "statistic", "endpoint", "time_point",
+                     "time_unit", "site", "modality", "arm", "subgroup", "subtype", "subtype_basis", "comparator",
+                     "n", "ci_lower", "ci_upper", "ci_level", "p_value", "p_qualifier", "confidence"]
+#: columns of the standard row that no single FIELDS row holds: (variable, meaning)
+STANDARD_ROW_OWN = [
+    ("valueText", "the figure as printed, with its qualifier, range and the curator's reading"),
+    ("valueAsPrinted", "the value exactly as printed (bcmkg:valueAsPrinted)"),
+    ("comparedValue", "the value every comparison uses: the curator's reading, else the value"),
+    ("isReading", "true when comparedValue is a curator's reading of a printed misread"),
+    ("flag", "rests on a curator's reading, or on a medium/low-confidence value"),
+    ("study", "the study IRI"), ("studyLabel", "the study's label"),
+    ("design", "the study's designs"), ("document", "the document IRI"), ("corpusFile", "the corpus file"),
+    ("locator", "table/row/column or section/paragraph"), ("spanStart", "evidence span start"),
+    ("spanEnd", "evidence span end"), ("figure", "the figure this claim prints (its first claim IRI)"),
+    ("alsoPrintedAt", "the other places the same figure is printed (corpus file: locator)"),
+]
+
+
+def _row_var(f: Field) -> str:
+    name = str(f.prop)
+    if name == "statisticType":
+        name = "statistic"
+    if name == "sampleSize":
+        return "n"
+    if name == "pValueQualifier":
+        return "pQualifier"
+    if name == "metastaticSite":
+        name = "site"
+    if name == "timePointUnit":
+        name = "timeUnit"
+    return name + "Label" if f.kind in ("term", "enum") else name
+
+
+def standard_row_variables(suffix: str = "") -> list[str]:
+    """The variables every claim-returning named query projects (with `suffix` for the second
+    claim of a pair: claimA, valueTextA, ...)."""
+    names = ["claim", "valueText", "valueAsPrinted", "comparedValue", "isReading", "flag",
+             *(_row_var(BY_KEY[k]) for k in STANDARD_ROW_KEYS),
+             *(v for v, _ in STANDARD_ROW_OWN if v not in ("valueText", "valueAsPrinted", "comparedValue",
+                                                          "isReading", "flag"))]
+    return [n + suffix for n in names]
+
+
+def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, str]:
+    """SPARQL text of the standard row for `subject`: `select` (plain and aggregated variables),
+    `where` (patterns to append to the query's WHERE, each a single or nested OPTIONAL, so Oxigraph
+    looks them up claim by claim) and `group` (the GROUP BY variables). Private helper variables
+    start with `_` and end with the suffix."""
+    s, x = subject, suffix
+    v = "https://w3id.org/bcmkg/vocab/"
+    lbl = "<http://www.w3.org/2000/01/rdf-schema#label>"
+
+    def p(name: str) -> str:
+        return f"<{v}{name}>"
+
+    w: list[str] = [f"# the standard claim row (kg.model.standard_row_sparql{'' if not x else ', ' + repr(x)})"]
+    w.append(f"{s} {p('aboutStudy')} ?study{x} ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} ; "
+             f"{p('locator')} ?locator{x} .")
+    w.append(f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }}")
+    w.append(f"OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }}")
+    w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
+             f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#start> ?spanStart{x} }} "
+             f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#end> ?spanEnd{x} }} }} }}")
+    w.append(f"OPTIONAL {{ {s} {p('value')} ?_value{x} }}")
+    w.append(f"OPTIONAL {{ {s} {p('valueAsPrinted')} ?valueAsPrinted{x} }}")
+    w.append(f"OPTIONAL {{ {s} {p('valueAsWritten')} ?_written{x} }}")
+    w.append(f"OPTIONAL {{ {s} {p('interpretedValue')} ?_reading{x} }}")
+    w.append(f"OPTIONAL {{ {s} {p('valueLowAsPrinted')} ?_lowP{x} }}")
+    w.append(f"OPTIONAL {{ {s} {p('valueHighAsPrinted')} ?_highP{x} }}")
+    for k in STANDARD_ROW_KEYS:
+        f = BY_KEY[k]
+        var = _row_var(f) + x
+        if f.kind in ("term", "enum"):
+            w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_{f.prop}{x} OPTIONAL {{ ?_{f.prop}{x} {lbl} ?{var} }} }}")
+        elif k == "p_qualifier":
+            w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_pq{x} }}")
+        else:
+            w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?{var} }}")
+    w.append(f"BIND(IF(BOUND(?pValue{x}), COALESCE(?_pq{x}, \"=\"), ?_unbound{x}) AS ?pQualifier{x})")
+    w.append(f"BIND(COALESCE(?_reading{x}, ?_value{x}) AS ?comparedValue{x})")
+    w.append(f"BIND(BOUND(?_reading{x}) AS ?isReading{x})")
+    w.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
+    w.append(f"BIND(IF(BOUND(?_lowP{x}) || BOUND(?_highP{x}), CONCAT(COALESCE(?_lowP{x}, \"?\"), \"-\", "
+             f"COALESCE(?_highP{x}, \"?\")), \"\") AS ?_range{x})")
+    w.append(f"BIND(CONCAT(COALESCE(?valueQualifier{x}, \"\"), IF(BOUND(?valueQualifier{x}) && (?_v{x} != \"\" || "
+             f"?_range{x} != \"\"), \" \", \"\"), ?_v{x}, IF(?_v{x} != \"\" && ?_range{x} != \"\", "
+             f"CONCAT(\" (range \", ?_range{x}, \")\"), ?_range{x}), "
+             f"IF(BOUND(?_reading{x}), CONCAT(\" [read as \", STR(?_reading{x}), \"]\"), \"\")) AS ?valueText{x})")
+    w.append(f"BIND(CONCAT(IF(BOUND(?_reading{x}), CONCAT(\"curator's reading of printed \", ?_v{x}), \"\"), "
+             f"IF(BOUND(?_reading{x}) && COALESCE(?confidence{x}, \"high\") != \"high\", \"; \", \"\"), "
+             f"IF(COALESCE(?confidence{x}, \"high\") != \"high\", CONCAT(\"confidence \", ?confidence{x}), \"\")) "
+             f"AS ?flag{x})")
+    w.append(f"OPTIONAL {{ ?study{x} {p('design')} ?_d{x} FILTER(?_d{x} != {p('StudyDesign')}) "
+             f"OPTIONAL {{ ?_d{x} {lbl} ?_dl{x} }} }}")
+
+    def same(prop: str, var: str) -> str:
+        return (f"((BOUND({var}) && EXISTS {{ ?_twin{x} {p(prop)} {var} }}) || "
+                f"(!BOUND({var}) && NOT EXISTS {{ ?_twin{x} {p(prop)} ?_any{x} }}))")
+    conds = [f"?_twin{x} != {s}",
+             f"EXISTS {{ ?_twin{x} {p('value')} ?_tv{x} OPTIONAL {{ ?_twin{x} {p('interpretedValue')} ?_tr{x} }} "
+             f"FILTER(COALESCE(?_tr{x}, ?_tv{x}) = ?comparedValue{x}) }}",
+             same("statisticType", f"?_statisticType{x}"), same("endpoint", f"?_endpoint{x}"),
+             same("unit", f"?_unit{x}"), same("metastaticSite", f"?_metastaticSite{x}"),
+             same("modality", f"?_modality{x}"), same("subgroup", f"?subgroup{x}"),
+             same("timePointUnit", f"?_timePointUnit{x}"),
+             f"((BOUND(?timePoint{x}) && EXISTS {{ ?_twin{x} {p('timePoint')} ?_ttp{x} FILTER(?_ttp{x} = ?timePoint{x}) }}) || "
+             f"(!BOUND(?timePoint{x}) && NOT EXISTS {{ ?_twin{x} {p('timePoint')} ?_any{x} }}))"]
+    w.append(f"OPTIONAL {{ ?_twin{x} {p('aboutStudy')} ?study{x}\n    FILTER(BOUND(?comparedValue{x}) && "
+             + " &&\n           ".join(conds) + f")\n    OPTIONAL {{ ?_twin{x} {p('locator')} ?_tl{x} }}\n"
+             f"    OPTIONAL {{ ?_twin{x} <http://www.w3.org/ns/prov#wasDerivedFrom> ?_td{x} "
+             f"OPTIONAL {{ ?_td{x} {p('corpusFile')} ?_tf{x} }} }} }}")
+    w.append(f"BIND(CONCAT(COALESCE(?_tf{x}, \"\"), \": \", COALESCE(?_tl{x}, \"\")) AS ?_twinAt{x})")
+    plain = [n for n in standard_row_variables(x) if n not in (f"design{x}", f"alsoPrintedAt{x}", f"figure{x}",
+                                                                 f"claim{x}")]
+    claim_var = s
+    select = " ".join([claim_var, *(f"?{n}" for n in plain)]) + (
+        f"\n       (GROUP_CONCAT(DISTINCT ?_dl{x}; separator=\"; \") AS ?design{x})"
+        f"\n       (IF(COUNT(?_twin{x}) = 0 || STR({s}) < MIN(STR(?_twin{x})), STR({s}), MIN(STR(?_twin{x}))) AS ?figure{x})"
+        f"\n       (GROUP_CONCAT(DISTINCT IF(BOUND(?_twin{x}), ?_twinAt{x}, ?_no{x}); separator=\" | \") AS ?alsoPrintedAt{x})")
+    group = " ".join([claim_var, *(f"?{n}" for n in plain)])
+    return {"select": select, "where": "\n  ".join(w), "group": group}

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import model
 from .errors import InputError, Problem, shown
-from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, Case, Claim, Document, Exclusion, Source, Study, as_number
+from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, DeprecatedUse, Case, Claim, Document, Exclusion, Source, Study, as_number
 from .ontology.terms import TermIndex
 from .yaml_lines import Node, parse_yaml
 
@@ -33,7 +33,8 @@ LARGEST_N = 10**9      # no study has more patients; anything larger is a typo
 DOCUMENT_FIELDS = {"id", "corpus_file", "sha256", "title", "authors", "year", "venue", "doi", "design",
                    "language", "note"}
 STUDY_FIELDS = {"id", "label", "first_author", "year", "design", "n", "n_qualifier", "country", "period",
-                "registry_ids", "trial_name", "doi", "reference", "arms", "is_document", "note", "title"}
+                "registry_ids", "trial_name", "doi", "reference", "arms", "is_document", "note", "title",
+                "aliases"}
 CASE_FIELDS = {"id", "study", "patient", "stage", "recurrence_site", "recurrence_site_detail", "operation",
                "progression_site", "progressed", "locator", "span", "note"}
 
@@ -44,6 +45,7 @@ class _Checker:
     def __init__(self, path: Path, terms: TermIndex):
         self.path, self.terms = str(path), terms
         self.problems: list[Problem] = []
+        self.deprecated: list[DeprecatedUse] = []
 
     def bad(self, node: Any, field: str, value: object, message: str, hint: str = "") -> None:
         line = node.lines.get(field.split(".")[-1], node.line) if isinstance(node, Node) else None
@@ -83,9 +85,16 @@ class _Checker:
         errors: list[str] = []
         for r in roots:
             try:
-                return self.terms.resolve(str(value), r)
+                found = self.terms.resolve(str(value), r)
             except LookupError as err:
                 errors.append(str(err))
+                continue
+            term = self.terms.terms[found]
+            if term.deprecated:
+                line = node.lines.get(field, node.line) if isinstance(node, Node) else None
+                self.deprecated.append(DeprecatedUse(self.path, line, f"{where}.{field}", str(value), found,
+                                                     term.replaced_by))
+            return found
         self.bad(node, f"{where}.{field}", value, errors[0])
         return None
 
@@ -130,9 +139,14 @@ class _Checker:
         found = []
         for value in _as_list(node.get(field)):
             try:
-                found.append(self.terms.resolve(str(value), root))
+                term = self.terms.resolve(str(value), root)
             except LookupError as err:
                 self.bad(node, f"{where}.{field}", value, str(err))
+                continue
+            found.append(term)
+            if self.terms.terms[term].deprecated:
+                self.deprecated.append(DeprecatedUse(self.path, node.lines.get(field, node.line), f"{where}.{field}",
+                                                     str(value), term, self.terms.terms[term].replaced_by))
         return found
 
 
@@ -207,7 +221,8 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
         exclusions.append(Exclusion(c.span(node, where), str(node.get("reason")), node.line, dict(node.lines)))
     if c.problems:
         raise InputError(c.problems)
-    return Source(str(path), document, list(studies.values()), list(cases.values()), claims, exclusions)
+    return Source(str(path), document, list(studies.values()), list(cases.values()), claims, exclusions,
+                  c.deprecated)
 
 
 def _document(c: _Checker, doc: Node) -> Document:
@@ -259,7 +274,8 @@ def _study(c: _Checker, st: Node, where: str) -> Study:
                  registry_ids=registry_ids, trial_name=c.text(st, "trial_name", where),
                  doi=c.text(st, "doi", where), reference=c.text(st, "reference", where),
                  title=c.text(st, "title", where), arms=arms, is_document=bool(st.get("is_document")),
-                 note=c.text(st, "note", where), line=st.line)
+                 note=c.text(st, "note", where), line=st.line,
+                 aliases=[str(a) for a in _as_list(st.get("aliases"))])
 
 
 def _case(c: _Checker, case: Node, where: str, studies: dict[str, Study]) -> Case:

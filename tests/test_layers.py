@@ -17,7 +17,7 @@ LAYERS = [
     "errors", "rdf", "paths", "model", "yaml_lines",
     "ontology.terms", "ontology.build", "ontology.qc", "ontology.publish",
     "sources", "spans", "transform", "validate", "formats", "release", "export", "diff", "document_build", "audit",
-    "draft", "build",
+    "draft", "migrate", "build",
     "store", "lifecycle", "query", "network", "fhir",
     "serve.guard", "serve.workers", "serve.charts", "serve.pages", "serve.app", "serve",
     "cli",

@@ -102,3 +102,45 @@ def test_diff_between_two_builds(tmp_path):
     assert d.claims_changed[base + "mwa-mos"]["locator"] == ["paragraph 2", "paragraph 2, sentence 2"]
     changes = (out / "release" / "changes.md").read_text(encoding="utf-8")
     assert "## Claims added (1)" in changes and "mwa-os5" in changes and "paragraph 2, sentence 2" in changes
+
+
+def test_a_retired_term_fails_the_build_until_migrated(tmp_path):
+    """Deprecating MicrowaveAblation (replaced by ThermalAblation): the build names every claim and
+    named query still using it and fails; --allow-deprecated publishes with warnings; migrate
+    rewrites the sources so the build passes."""
+    import shutil
+    from kg.migrate import migrate_term
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    path = ontology / "template" / "modalities.tsv"
+    rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    i = next(i for i, r in enumerate(rows) if r.startswith("MicrowaveAblation\t"))
+    cells = rows[i].rstrip("\n").split("\t")
+    cells += [""] * (12 - len(cells))
+    cells[9], cells[10], cells[11] = "true", "ThermalAblation", "a made-up retirement for this test"
+    rows[i] = "\t".join(cells) + "\n"
+    path.write_text("".join(rows), encoding="utf-8")
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "mwa.rq").write_text("SELECT ?c WHERE { ?c <https://w3id.org/bcmkg/vocab/modality> "
+                                    "<https://w3id.org/bcmkg/vocab/MicrowaveAblation> }\n", encoding="utf-8")
+    sources = _sources(tmp_path, lambda t: t)
+    kwargs = dict(sources=sources, ontology=ontology, shapes=ROOT / "shapes", corpus=TINY / "corpus",
+                  out=tmp_path / "build", log=lambda _: None, queries=queries)
+    with pytest.raises(InputError) as err:
+        build(**kwargs)
+    text = str(err.value)
+    assert text.count("uses the deprecated term MicrowaveAblation, replaced by ThermalAblation") == 3
+    assert "000_tiny.yaml:25: claims[0].modality" in text and "(value 'MWA')" in text
+    assert "mwa.rq:1: query" in text
+    warnings: list[str] = []
+    build(**{**kwargs, "allow_deprecated": True, "log": warnings.append})
+    assert sum("warning:" in w for w in warnings) == 3
+    changes = migrate_term(sources, ontology, "MicrowaveAblation")
+    assert [(line, written, new) for _, line, written, new in changes] == [(25, "MWA", "ThermalAblation"),
+                                                                             (39, "MWA", "ThermalAblation")]
+    assert "    modality: ThermalAblation\n" in (sources / "000_tiny.yaml").read_text(encoding="utf-8")
+    with pytest.raises(InputError, match="mwa.rq:1"):          # only the query still uses it
+        build(**kwargs)
+    (queries / "mwa.rq").unlink()
+    assert build(**kwargs).ok
