@@ -8,6 +8,7 @@ field agreement over the matched outcome claims, "both left empty" counting as a
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +19,8 @@ from ..sources import load_source
 from ..spans import read_corpus_text
 from . import Draft, document_key, draft_text
 
-__all__ = ["DocumentScore", "evaluate", "format_table", "format_misses", "write_report", "SCORED_FIELDS", "PREAMBLE"]
+__all__ = ["DocumentScore", "evaluate", "format_table", "format_misses", "format_wrong", "write_report",
+           "SCORED_FIELDS", "PREAMBLE", "DISCUSSION"]
 
 PREAMBLE = """# Drafting: how close `kg add-document` gets to a curator
 
@@ -54,6 +56,7 @@ class DocumentScore:
     right: dict[str, int] = field(default_factory=lambda: {f: 0 for f in SCORED_FIELDS})
     all_three: int = 0           # statistic, endpoint and time point all right
     misses: list[tuple[str, str, str]] = field(default_factory=list)   # (kind, claim id, excerpt)
+    wrong: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (field, curated, guessed)
 
 
 def _nums(values: dict[str, object]) -> set[Fraction]:
@@ -115,6 +118,9 @@ def score_document(claims: list[Claim], drafts: list[Draft], text: str, doc: str
         best = max(hits, key=lambda d: sum(_agree(d, c, k) for k in SCORED_FIELDS))
         for k in SCORED_FIELDS:
             score.right[k] += _agree(best, c, k)
+            if not _agree(best, c, k):
+                guess = best.fields.get(k) if k != "time_point" or "time_point" not in best.needs else None
+                score.wrong[(k, str(c.values.get(k) or "–"), str(guess or "–"))] += 1
         score.all_three += all(_agree(best, c, k) for k in ("statistic", "endpoint", "time_point"))
     return score
 
@@ -167,9 +173,25 @@ def format_misses(scores: list[DocumentScore]) -> str:
     return "\n".join(out) if out else "none\n"
 
 
-def write_report(scores: list[DocumentScore], path: Path, preamble: str) -> None:
-    """docs/drafting.md: the method, the table and the misses grouped by kind."""
+def format_wrong(scores: list[DocumentScore], top: int = 6) -> str:
+    """The commonest wrong guesses per field (curated term <- guessed term), over all documents."""
+    total: Counter[tuple[str, str, str]] = Counter()
+    for s in scores:
+        total.update(s.wrong)
+    out = []
+    for k in SCORED_FIELDS:
+        items = [(n, cur, got) for (f, cur, got), n in total.most_common() if f == k][:top]
+        if items:
+            out.append(f"- **{k}**: " + "; ".join(f"{cur} ← {got} ({n})" for n, cur, got in items))
+    return "\n".join(out) + "\n"
+
+
+def write_report(scores: list[DocumentScore], path: Path, preamble: str, discussion: str = "") -> None:
+    """docs/drafting.md: the method, the table, the commonest wrong guesses and the misses grouped by kind."""
     text = (preamble.rstrip() + "\n\n## Results\n\n" + format_table(scores) + "\n\n"
             f"Outcome claims without a figure (a direction, \"not reached\") are not counted: "
-            f"{sum(s.without_figure for s in scores)}.\n\n## Misses, by kind\n\n" + format_misses(scores))
+            f"{sum(s.without_figure for s in scores)}.\n\n"
+            "## Wrong guesses, commonest first\n\nCurated term ← drafted guess (count; – = none).\n\n"
+            + format_wrong(scores) + "\n" + (discussion.rstrip() + "\n\n" if discussion else "")
+            + "## Misses, by kind\n\n" + format_misses(scores))
     Path(path).write_text(text, encoding="utf-8")

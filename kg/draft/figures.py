@@ -240,7 +240,8 @@ class _Drafter:
             modality = (_nearest(local, "modality", s, seg[0], seg[1]) or
                         _nearest(self.mentions, "modality", s, ctx.start, ctx.end) or
                         _nearest(self.mentions, "modality", s, para, s))
-            site = _nearest(self.mentions, "site", s, ctx.start, ctx.end) or _nearest(self.mentions, "site", s, para, s)
+            site = _nearest(self.mentions, "site", s, ctx.start, ctx.end) or (
+                None if self._site_around(ctx) else _nearest(self.mentions, "site", s, para, s))
         site_term = self.lex.site_term(site.term) if site else self._site_around(ctx)
         near_site = site_term                             # named in the sentence, row, caption or heading
         site_term = site_term or self._section_site(ctx, s) or self.doc_site
