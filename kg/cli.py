@@ -162,51 +162,39 @@ def cmd_serve(a: argparse.Namespace) -> int:
 def add_add_document(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="the corpus file (a path; its name becomes corpus_file)")
     p.add_argument("--id", default=None, help="document id (default: first author's surname + year)")
-    p.add_argument("--sources", type=Path, default=None, help="extraction files (default: the project's sources/)")
-    p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
+    _draft_dirs(p)
 
 
 def cmd_add_document(a: argparse.Namespace) -> int:
     from .draft import add_document, list_drafts
     path = add_document(a.file, a.sources or _project("sources"), a.ontology or _project("ontology"), a.id)
-    print(f"wrote {path}: {len(list_drafts(path))} draft claims (draft: true); "
-          f"next: kg draft --list {path}, then curate and kg check {path}")
+    print(f"wrote {path}: {len(list_drafts(path))} draft claims; next: kg draft --list {path}, curate, kg check")
     return 0
 
 
 def add_draft(p: argparse.ArgumentParser) -> None:
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--evaluate", action="store_true",
-                      help="draft each curated document from its text alone and score against its claims")
+    what.add_argument("--evaluate", action="store_true", help="score drafts of the curated documents against them")
     what.add_argument("--list", type=Path, nargs="+", metavar="FILE", help="list the draft claims of extraction files")
     p.add_argument("--doc", default=None, help="--evaluate: only this document id")
-    p.add_argument("--write", type=Path, default=None, help="--evaluate: also write the report (e.g. docs/drafting.md)")
+    p.add_argument("--write", type=Path, default=None, help="--evaluate: also write the report (docs/drafting.md)")
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default KG_CORPUS or ../shared/corpus)")
+    _draft_dirs(p)
+
+
+def _draft_dirs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sources", type=Path, default=None, help="extraction files (default: the project's sources/)")
     p.add_argument("--ontology", type=Path, default=None, help="ontology folder (default: the project's ontology/)")
-    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default KG_CORPUS or ../shared/corpus)")
 
 
 def cmd_draft(a: argparse.Namespace) -> int:
-    from .draft import list_drafts
-    if a.list:
-        total = 0
-        for path in a.list:
-            for cid, line, locator, needs in list_drafts(path):
-                print(f"{path}:{line} {cid} [{locator}] needs: {', '.join(needs)}")
-                total += 1
-        print(f"{total} draft claim(s) still to curate")
-        return 1 if total else 0
-    from .draft.evaluate import PREAMBLE, evaluate, format_misses, format_table, write_report
+    from .draft import print_drafts
+    from .draft.evaluate import report
     from .paths import corpus_dir
-    corpus = corpus_dir(a.corpus, required=True)
-    assert corpus is not None
-    scores = evaluate(a.sources or _project("sources"), corpus, a.ontology or _project("ontology"), only=a.doc)
-    print(format_table(scores))
-    print(format_misses(scores))
-    if a.write:
-        write_report(scores, a.write, PREAMBLE)
-        print(f"wrote {a.write}")
-    return 0
+    if a.list:
+        return print_drafts(a.list)
+    return report(a.sources or _project("sources"), corpus_dir(a.corpus, required=True),
+                  a.ontology or _project("ontology"), a.doc, a.write)
 
 
 def add_network(p: argparse.ArgumentParser) -> None:
@@ -290,8 +278,7 @@ def cmd_sparql(a: argparse.Namespace) -> int:
     from .formats import format_boolean, format_result, format_triples
     from .query import run_sparql
     from .store import open_store
-    text = sys.stdin.read() if a.file == "-" else Path(a.file).read_text(encoding="utf-8")
-    answer = run_sparql(text, open_store(a.release, a.endpoint))
+    answer = run_sparql(_query_text(a.file), open_store(a.release, a.endpoint))
     if isinstance(answer, bool):
         sys.stdout.write(format_boolean(answer, a.format))
     elif isinstance(answer, list):
@@ -299,6 +286,22 @@ def cmd_sparql(a: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_result(answer, a.format))
     return 0
+
+
+def _query_text(file: str) -> str:
+    """The query of `kg sparql FILE|-`, as UTF-8 text; a missing file or binary input is bad input."""
+    from .errors import InputError, Problem
+    name = "stdin" if file == "-" else file
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as err:
+        raise InputError(Problem(name, None, "file", file, f"cannot read: {err.strerror or err}")) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise InputError(Problem(name, line, "query", raw[err.start:err.start + 1].hex(),
+                                 "not UTF-8 text: a SPARQL query is text", "give a .rq file saved as UTF-8")) from None
 
 
 def add_find(p: argparse.ArgumentParser) -> None:

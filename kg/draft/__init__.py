@@ -23,7 +23,8 @@ from .figures import Draft, draft_figures
 from .lexicon import Lexicon
 from .metadata import NOT_STATED, read_metadata
 
-__all__ = ["Draft", "draft_text", "reference_list", "add_document", "render_source", "list_drafts", "document_key"]
+__all__ = ["Draft", "draft_text", "reference_list", "print_drafts", "add_document", "render_source", "list_drafts",
+           "document_key"]
 
 FIELD_ORDER = ["site", "modality", "arm", "endpoint", "statistic", "time_point", "time_unit", "value_qualifier",
                "value", "value_as_written", "value_low", "value_high", "unit", "min", "max", "ci", "p_value",
@@ -191,3 +192,14 @@ def list_drafts(path: Path) -> list[tuple[str, int, str, list[str]]]:
             out.append((str(node.get("id")), node.line, str(node.get("locator", "")),
                         [str(n) for n in node.get("needs") or []]))
     return out
+
+
+def print_drafts(paths: list[Path]) -> int:
+    """Print every draft with what it still needs; 1 while any remain (for `kg draft --list`)."""
+    total = 0
+    for path in paths:
+        for cid, line, locator, needs in list_drafts(path):
+            print(f"{path}:{line} {cid} [{locator}] needs: {', '.join(needs)}")
+            total += 1
+    print(f"{total} draft claim(s) still to curate")
+    return 1 if total else 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from ..errors import KGError
 from ..model import Claim, as_number
 from ..ontology.terms import load_terms
 from ..sources import load_source
@@ -20,7 +21,7 @@ from ..spans import read_corpus_text
 from . import Draft, document_key, draft_text
 
 __all__ = ["DocumentScore", "evaluate", "format_table", "format_misses", "format_wrong", "write_report",
-           "SCORED_FIELDS", "PREAMBLE", "DISCUSSION"]
+           "SCORED_FIELDS", "PREAMBLE", "report"]
 
 PREAMBLE = """# Drafting: how close `kg add-document` gets to a curator
 
@@ -195,3 +196,17 @@ def write_report(scores: list[DocumentScore], path: Path, preamble: str, discuss
             + format_wrong(scores) + "\n" + (discussion.rstrip() + "\n\n" if discussion else "")
             + "## Misses, by kind\n\n" + format_misses(scores))
     Path(path).write_text(text, encoding="utf-8")
+
+
+def report(sources_dir: Path, corpus: Path | None, ontology_dir: Path, only: str | None = None,
+           write: Path | None = None) -> int:
+    """Print the evaluation (and write docs/drafting.md when asked): `kg draft --evaluate`."""
+    if corpus is None:
+        raise KGError("no corpus folder: give --corpus DIR or set KG_CORPUS")
+    scores = evaluate(sources_dir, corpus, ontology_dir, only=only)
+    print(format_table(scores))
+    print(format_misses(scores))
+    if write:
+        write_report(scores, write, PREAMBLE)
+        print(f"wrote {write}")
+    return 0
