@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.draft.evaluate import PREAMBLE, evaluate, format_misses, format_table, write_report  # noqa: E402
+from kg.draft.evaluate import DISCUSSION, PREAMBLE, evaluate, format_misses, format_table, write_report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_misses(scores))
     print(f"drafted and scored {len(scores)} document(s) in {time.perf_counter() - started:.1f} s")
     if not a.no_write:
-        write_report(scores, a.out, PREAMBLE)
+        write_report(scores, a.out, PREAMBLE, DISCUSSION)
         print(f"wrote {a.out}")
     return 0
 

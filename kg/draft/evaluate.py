@@ -20,8 +20,36 @@ from ..sources import load_source
 from ..spans import read_corpus_text
 from . import Draft, document_key, draft_text
 
+DISCUSSION = """## Reading these numbers
+
+- **In-sample.** The rules were written while looking at these five documents (their
+  tables, their ways of listing rates); the figures above are what the drafting reaches on
+  the documents it was tuned on. A new document will score lower, most of all on the
+  fields; recall rests on the completeness audit's patterns and should hold better.
+- **Lenient matching.** A draft's span is its whole sentence or table row, so "overlaps the
+  curated span" is easy to meet; what recall really measures is that the figure was drafted
+  at all. When a number occurs twice in one sentence, the best-agreeing draft is scored.
+- **Where the fields go wrong** (the list above): *modality* is weakest, because a
+  document's own cohort is often a pooled group the text never names in the sentence (Sen
+  2024: hepatic resection or RFA) and comparator arms are written as "no surgery" or "the
+  systemic group" where curators record `SystemicTherapyAlone`; *site* falls back to the
+  heading, the section and then the document's main site, which is wrong for summary
+  sentences about distant recurrence in general; *endpoint* misses survival measured from
+  an event ("survived 30.6 months after metastasectomy") and reads Table 1 of Ueno 2022, a
+  wide table whose cells the PDF conversion shifted, against the wrong columns.
+- **What is left to the curator on purpose.** Study (every draft points to the document's
+  own study; citing studies is a curator's call), kind (counts and baseline figures are
+  drafted as outcomes with `kind` in `needs`), subtype and its basis, comparator, subgroup,
+  disagreements and interpretations of impossible printed values. No model and no network
+  is used: everything is rules over the ontology's labels, synonyms and abbreviations.
+- **Precision** counts a draft as right only when a curated claim of any kind has its value
+  in an overlapping span; the audit flags ages, counts, years and table cells that
+  curators exclude, so about a quarter of the drafts match no curated claim and end up as
+  exclusions (or are deleted).
+"""
+
 __all__ = ["DocumentScore", "evaluate", "format_table", "format_misses", "format_wrong", "write_report",
-           "SCORED_FIELDS", "PREAMBLE", "report"]
+           "SCORED_FIELDS", "PREAMBLE", "DISCUSSION", "report"]
 
 PREAMBLE = """# Drafting: how close `kg add-document` gets to a curator
 
@@ -207,6 +235,6 @@ def report(sources_dir: Path, corpus: Path | None, ontology_dir: Path, only: str
     print(format_table(scores))
     print(format_misses(scores))
     if write:
-        write_report(scores, write, PREAMBLE)
+        write_report(scores, write, PREAMBLE, DISCUSSION)
         print(f"wrote {write}")
     return 0
