@@ -75,7 +75,11 @@ MAPPING: dict[str, str] = {
     "value_high": "Evidence.statistic.attributeEstimate[range].range.high",
     "subtype_basis": "population Group.characteristic[receptor subtype].extension (url bcmkg:subtypeBasis)",
     "n_unit": "Evidence.statistic.sampleSize.description (numberOfParticipants only when n counts patients)",
+    "retracted": "Evidence.status = retired (the date: extension bcmkg:retractedOn)",
+    "superseded_by": "Evidence.relatedArtifact (type replaced-with, resource = the new claim's IRI)",
+    "retraction_reason": "Evidence.note",
 }
+ALSO_EXTENSION = ("value_qualifier", "retracted")      # mapped, and also kept as written
 #: fields never sent: they describe the curation file, not the evidence, or are given elsewhere
 OMITTED = {"ci": "its bounds are ci_lower and ci_upper", "span": "the extension `bcmkg:evidence` (file#char=start,end)",
            "case": "no outcome claim names a patient case", "cites": "not in the claims table the export reads",
@@ -239,14 +243,17 @@ def evidence_resource(r: dict[str, str], doc: dict[str, str], codes: Any | None 
     if r["doi"]:
         source["document"] = {"url": f"https://doi.org/{r['doi']}"}
     related = [source]
+    if r.get("superseded_by"):
+        related.append({"type": "replaced-with", "resource": r["superseded_by"]})
     if r["study"]:
         related.append({"type": "cites", "display": r["study"], **(
             {"document": {"url": f"https://doi.org/{r['study_doi']}"}} if r["study_doi"] else {})})
     resource: dict[str, Any] = {
         "resourceType": "Evidence", "id": _fhir_id(f"{doc_id}-{r['claim_id']}"), "url": r["claim_iri"],
         "identifier": [{"system": CLAIM, "value": f"{doc_id}/{r['claim_id']}"}],
-        "status": "active", "title": f"{r['study']}: {outcome}, {r['statistic'] or 'statistic'}"
-                                     + (f" ({r['modality']})" if r["modality"] else ""),
+        "status": "retired" if r.get("retracted_on") or r.get("superseded_by") else "active",
+        "title": f"{r['study']}: {outcome}, {r['statistic'] or 'statistic'}"
+                 + (f" ({r['modality']})" if r["modality"] else ""),
         "citeAsMarkdown": citation, "contained": contained, "variableDefinition": defs,
         "statistic": [_statistic(r, codes)], "relatedArtifact": related}
     design_iris = [d for d in r["study_design_iri"].split("; ") if d]
@@ -254,6 +261,8 @@ def evidence_resource(r: dict[str, str], doc: dict[str, str], codes: Any | None 
         labels = r["study_design"].split("; ")
         resource["studyDesign"] = [concept(d, (designs or {}).get(d) or labels[i] if i < len(labels) else d, codes)
                                    for i, d in enumerate(design_iris)]
+    if r.get("retraction_reason"):
+        resource["note"] = [{"text": r["retraction_reason"]}]
     resource["extension"] = _extensions(r, codes)
     return resource
 
@@ -262,7 +271,7 @@ def _extensions(r: dict[str, str], codes: Any) -> list[dict[str, Any]]:
     """Everything of the claim FHIR has no element for: the model fields outside MAPPING, the printed
     figures (FHIR keeps a decimal's value, not how the document printed it) and the evidence span."""
     keys = [f.key for f, col in model_columns() if not col.endswith("_iri") and f.key not in MAPPING and f.prop]
-    out = [e for e in (_ext(k, r, codes) for k in [*keys, "value_qualifier"]) if e]   # qualifiers: all, as written
+    out = [e for e in (_ext(k, r, codes) for k in [*keys, *ALSO_EXTENSION]) if e]
     for key in ("value", "value_low", "value_high", "ci_lower", "ci_upper", "p_value", "sd", "time_point"):
         if r[key]:
             out.append({"url": VOCAB + str(BY_KEY[key].prop) + "AsPrinted", "valueString": r[key]})

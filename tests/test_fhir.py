@@ -163,6 +163,16 @@ def test_from_a_store_is_the_same_as_from_the_release(release):
         assert fhir.claim_resource(store, CLAIM + claim) == fhir.claim_resource(release, CLAIM + claim)
 
 
+def test_a_retracted_claim_is_retired_and_points_to_its_successor(release):
+    row = dict(next(r for r in claim_rows(release) if r["claim_iri"] == CLAIM + "ueno2022/t1-mf-os-hr"))
+    row.update(retracted_on="2026-01-31", superseded_by=CLAIM + "ueno2022/t1-mf-os-hr-2",
+               retraction_reason="re-read from the table")
+    ev = Evidence.model_validate(fhir.evidence_resource(row, {"title": "Ueno 2022"}))
+    assert ev.status == "retired" and ev.note[0].text == "re-read from the table"
+    assert any(a.type == "replaced-with" and a.resource == CLAIM + "ueno2022/t1-mf-os-hr-2" for a in ev.relatedArtifact)
+    assert any(e.url.endswith("/retractedOn") and e.valueString == "2026-01-31" for e in ev.extension)
+
+
 def test_only_outcome_claims(release):
     characteristic = next(r for r in claim_rows(release) if r["kind"] == "characteristic")
     with pytest.raises(KGError, match="not an outcome claim"):
