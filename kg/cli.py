@@ -278,8 +278,7 @@ def cmd_sparql(a: argparse.Namespace) -> int:
     from .formats import format_boolean, format_result, format_triples
     from .query import run_sparql
     from .store import open_store
-    text = sys.stdin.read() if a.file == "-" else Path(a.file).read_text(encoding="utf-8")
-    answer = run_sparql(text, open_store(a.release, a.endpoint))
+    answer = run_sparql(_query_text(a.file), open_store(a.release, a.endpoint))
     if isinstance(answer, bool):
         sys.stdout.write(format_boolean(answer, a.format))
     elif isinstance(answer, list):
@@ -287,6 +286,22 @@ def cmd_sparql(a: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_result(answer, a.format))
     return 0
+
+
+def _query_text(file: str) -> str:
+    """The query of `kg sparql FILE|-`, as UTF-8 text; a missing file or binary input is bad input."""
+    from .errors import InputError, Problem
+    name = "stdin" if file == "-" else file
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as err:
+        raise InputError(Problem(name, None, "file", file, f"cannot read: {err.strerror or err}")) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise InputError(Problem(name, line, "query", raw[err.start:err.start + 1].hex(),
+                                 "not UTF-8 text: a SPARQL query is text", "give a .rq file saved as UTF-8")) from None
 
 
 def add_find(p: argparse.ArgumentParser) -> None:

@@ -150,6 +150,11 @@ class _Checker:
         return found
 
 
+def _scalar(value: object) -> str | None:
+    """An id or reference as text; None for a list or a mapping (reported by the field checks)."""
+    return None if value is None or isinstance(value, (list, dict)) else str(value)
+
+
 def _as_list(value: object) -> list[Any]:
     if value is None:
         return []
@@ -192,7 +197,7 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
         where = f"claims[{i}]"
         if not c.mapping(data, node, where, "a claim"):
             continue
-        cid = node.get("id")
+        cid = _scalar(node.get("id"))
         if cid in seen:
             c.bad(node, f"{where}.id", cid, f"duplicate claim id (first used at line {seen[str(cid)]})",
                   "claim ids must be unique within a file")
@@ -282,7 +287,7 @@ def _case(c: _Checker, case: Node, where: str, studies: dict[str, Study]) -> Cas
     c.unknown_fields(case, CASE_FIELDS, where)
     c.need(case, ["id", "study", "patient", "recurrence_site", "operation", "progressed", "locator", "span"], where)
     span = c.span(case, where)
-    if case.get("study") not in studies:
+    if _scalar(case.get("study")) not in studies:
         c.bad(case, f"{where}.study", case.get("study"), "study not defined in this file",
               "define it under studies: first")
     c.number(case, "patient", where, lo=1, integer=True)
@@ -307,14 +312,14 @@ def _claim(c: _Checker, cl: Node, where: str, studies: dict[str, Study], cases: 
     claim_id = c.slug(cl, where, CLAIM_ID, "letters, digits, '.', '_' and '-'")
     span = c.span(cl, where)
     known = ", ".join(sorted(map(str, studies)))
-    if cl.get("study") not in studies:
+    if _scalar(cl.get("study")) not in studies:
         c.bad(cl, f"{where}.study", cl.get("study"), "cites a study this file does not define",
               f"add it under studies: (known here: {known})")
     for cited in _as_list(cl.get("cites")):
-        if cited not in studies:
+        if _scalar(cited) not in studies:
             c.bad(cl, f"{where}.cites", cited, "cites a study this file does not define",
                   f"add it under studies: (known here: {known})")
-    if cl.get("case") is not None and cl["case"] not in cases:
+    if cl.get("case") is not None and _scalar(cl["case"]) not in cases:
         c.bad(cl, f"{where}.case", cl["case"], "case not defined in this file")
     values: dict[str, object] = {}
     for f in model.FIELDS:

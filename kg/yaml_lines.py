@@ -67,6 +67,13 @@ def parse_yaml(path: Path) -> Node:
             hint = f"{err.context} began on line {began}; {hint}"
         raise InputError(Problem(str(path), line, "yaml", shown, f"malformed YAML: {err.problem or err.context}",
                                  hint)) from None
+    except yaml.reader.ReaderError as err:          # a control character YAML does not allow
+        line = text.count("\n", 0, err.position) + 1
+        raise InputError(Problem(str(path), line, "yaml", f"U+{err.character:04X}" if isinstance(err.character, int)
+                                 else repr(err.character), "a control character YAML does not allow",
+                                 "remove it, or write it as an escape inside double quotes")) from None
+    except yaml.YAMLError as err:
+        raise InputError(Problem(str(path), None, "yaml", "", f"malformed YAML: {err}")) from None
     except UnicodeDecodeError as err:
         raw = Path(path).read_bytes()
         line = raw[:err.start].count(b"\n") + 1

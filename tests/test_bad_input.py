@@ -71,7 +71,10 @@ def build_with(text: str, tmp_path: Path, previous, corpus, capsys) -> tuple[int
     out, manifest = previous
     src = tmp_path / "src"
     src.mkdir()
-    (src / "000_greco2026.yaml").write_text(text)
+    if text is None:    # a Latin-1 byte in the middle of the file
+        (src / "000_greco2026.yaml").write_bytes(VALID.replace("Vogl 2023", "V\u00f6gl 2023").encode("latin-1"))
+    else:
+        (src / "000_greco2026.yaml").write_text(text)
     code = main(["build", "--sources", str(src), "--out", str(out), "--corpus", str(corpus)])
     assert (out / "release" / "manifest.json").read_text() == manifest, "previous release was touched"
     return code, capsys.readouterr().err
@@ -95,6 +98,22 @@ CASES = [
      ["000_greco2026.yaml:30", "duplicate claim id", "first used at line 16"]),
     ("undefined study", VALID.replace("study: vogl2023\n    locator: \"Section", "study: vogl2024\n    locator: \"Section"), 2,
      ["000_greco2026.yaml:32", "cites a study this file does not define", "vogl2024", "known here: vogl2023"]),
+    # issue 12: tracebacks and messages in Python's words, before
+    ("nan as a value", VALID.replace("value: 89\n", "value: .nan\n"), 2,
+     ["000_greco2026.yaml:25", "claims[0].value", "not a number", "'.nan'"]),
+    ("inf as a value", VALID.replace("value: 0.28\n", "value: .inf\n"), 2,
+     ["000_greco2026.yaml:40", "claims[1].value", "not a number"]),
+    ("id with a trailing newline", VALID.replace("  - id: t2-mwa-os5\n", '  - id: "t2-mwa-os5\\n"\n'), 2,
+     ["000_greco2026.yaml:16", "claims[0].id", "not a valid id"]),
+    ("DOI with a quote", VALID.replace("  venue: Preprints\n", "  venue: Preprints\n  doi: '10.1234/x\"y'\n"), 2,
+     ["000_greco2026.yaml:10", "document.doi", "not a bare DOI"]),
+    ("n of 10^400", VALID.replace("    n: 17\n", "    n: 1" + "0" * 400 + "\n"), 2,
+     ["000_greco2026.yaml:29", "claims[0].n", "out of range"]),
+    ("CI shown as written", VALID.replace("value: 0.28\n", "value: 0.28\n    ci: [0.71, 0.60]\n"), 2,
+     ["claims[1].ci: CI lower is above CI upper (value [0.71, 0.60])"]),
+    ("an empty claim", VALID.replace("  - id: her2-hr\n", "  -\n  - id: her2-hr\n"), 2,
+     ["claims[1]: a claim is empty"]),
+    ("not UTF-8", None, 2, ["000_greco2026.yaml:", "not UTF-8 text"]),
 ]
 
 
@@ -152,3 +171,81 @@ def test_worked_example_in_docs_is_valid(tmp_path, corpus):
     path.write_text(example)
     [source] = check_sources([path], ontology=ROOT / "ontology", corpus=corpus, log=lambda _: None)
     assert [c.id for c in source.claims] == ["t2-mwa-os5"]
+
+
+# --- generated input: the loader and the parameter binder never raise anything but our errors ---
+
+def test_the_loader_never_tracebacks_on_generated_yaml(tmp_path):
+    """Mutations of a valid file (any key's value replaced by generated YAML scalars, lists or
+    mappings) give an InputError or a Source, never another exception."""
+    import json as _json
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from kg.errors import KGError
+    from kg.ontology.terms import load_terms
+    from kg.sources import load_source
+    terms = load_terms(ROOT / "ontology")
+    lines = VALID.splitlines()
+    keyed = [i for i, line in enumerate(lines) if ":" in line and not line.rstrip().endswith(":")]
+    scalar = st.one_of(st.integers(-10**30, 10**30), st.floats(allow_nan=False, allow_infinity=False),
+                       st.text(max_size=20), st.booleans(), st.none(),
+                       st.sampled_from([".nan", ".inf", "1/0", "~", "0/1", "-0"]))
+    yamlish = st.one_of(scalar, st.lists(scalar, max_size=3), st.dictionaries(st.text(max_size=5), scalar, max_size=2))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.sampled_from(keyed), yamlish, st.booleans())
+    def check(index: int, value: object, raw: bool) -> None:
+        changed = list(lines)
+        key = changed[index].split(":", 1)[0]
+        text = value if raw and isinstance(value, str) else _json.dumps(value)
+        changed[index] = f"{key}: {text}"
+        path = tmp_path / "000_greco2026.yaml"
+        path.write_text("\n".join(changed) + "\n", encoding="utf-8")
+        try:
+            load_source(path, terms)
+        except KGError:
+            pass
+    check()
+
+
+def test_the_binder_never_tracebacks_on_generated_parameters():
+    """Every parameter of every named query, given generated text, is bound or refused with a QueryError."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kg.errors import QueryError
+    from kg.query import bind, load_queries
+    queries = [(q, name) for q in load_queries().values() for name in q.params]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from(queries), st.one_of(st.text(max_size=30), st.sampled_from(
+        ["1e400", "-5", "NaN", "Infinity", "0x10", "1_000", " 5 ", "bcmkg:", "<http://x>", '" } DROP ALL #'])))
+    def check(query_and_name: tuple, value: str) -> None:
+        q, name = query_and_name
+        try:
+            bind(q, {name: value})
+        except QueryError:
+            pass
+    check()
+
+
+@pytest.mark.parametrize("name,value,message", [("threshold", "1e400", "not a number written in digits"),
+                                                ("threshold", "NaN", "not a number written in digits"),
+                                                ("time_point", "-5", "out of range")])
+def test_bad_numeric_query_parameters(name, value, message):
+    from kg.errors import QueryError
+    from kg.query import bind, get_query
+    with pytest.raises(QueryError, match=message):
+        bind(get_query("flagship"), {name: value})
+
+
+def test_kg_sparql_missing_file_and_binary_stdin(tmp_path, capsys, monkeypatch):
+    import io
+    import sys as _sys
+    assert main(["sparql", str(tmp_path / "nosuch.rq")]) == 2
+    assert "nosuch.rq: file: cannot read" in capsys.readouterr().err
+    monkeypatch.setattr(_sys, "stdin", io.TextIOWrapper(io.BytesIO(b"SELECT \xcc\xff WHERE {}")))
+    assert main(["sparql", "-"]) == 2
+    assert "stdin:1: query: not UTF-8 text" in capsys.readouterr().err
