@@ -228,6 +228,9 @@ class _Drafter:
             f["endpoint"] = "Incidence"
         elif endpoint is not None:
             f["endpoint"] = endpoint.term
+        if unit in ("month", "year", "week", "day") and ctx.kind == "sentence":
+            if timed := self._event_endpoint(seg, s, e, f.get("endpoint")):
+                f["endpoint"] = timed
         if ctx.kind == "row":
             row_m = [m for m in self.mentions if ctx.start <= m.start and m.end <= ctx.end]
             mods = [m for m in row_m if m.field == "modality"]
@@ -267,6 +270,32 @@ class _Drafter:
             if stat != "Count" and int(n.group(1)) > 0:
                 f["n"] = int(n.group(1))
         return Draft(s, e, (ctx.start, ctx.end), printed, kind, ctx.locator(text, s), f)
+
+    def _event_endpoint(self, seg: tuple[int, int], s: int, e: int, endpoint: str | None) -> str | None:
+        """A duration measured from or to an event, named by composing ontology labels: 'survived a median of
+        30.6 months after metastasectomy' -> survival after metastasectomy; 'developed distant recurrence a
+        median of 22.1 months' -> time to distant recurrence."""
+        def term(name: str) -> str | None:
+            try:
+                return self.lex.index.resolve(name, "Endpoint")
+            except LookupError:
+                return None
+        text = self.text
+        if re.search(r"surviv", text[seg[0]:seg[1]], re.I) and (
+                m := re.match(r"^[^.;]{0,40}?\bafter\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+)?)", text[e:seg[1]], re.I)):
+            words = m.group(1).lower().split()
+            found = term("survival after " + " ".join(words)) or term("survival after " + words[0])
+            if found:
+                return found
+        if endpoint not in (None, "Progression", "Recurrence", "LocalProgression", "Mortality"):
+            return None
+        events = [m for m in self.mentions if seg[0] <= m.start < s and m.field in ("site", "endpoint")]
+        for m in reversed(events):
+            label = self.lex.index.terms[m.term].label
+            for name in (m.surface.lower(), label, re.sub(r"^breast cancer |of breast cancer$", "", label).strip()):
+                if found := term(f"time to {name}"):
+                    return found
+        return None
 
     def _ocr_column(self, ctx: Context, pos: int) -> str:
         """The column label of a figure in an OCR'd row: value columns follow the row's modality, in the
