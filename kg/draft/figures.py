@@ -229,7 +229,7 @@ class _Drafter:
         elif endpoint is not None:
             f["endpoint"] = endpoint.term
         if unit in ("month", "year", "week", "day") and ctx.kind == "sentence":
-            if timed := self._event_endpoint(seg, s, e, f.get("endpoint")):
+            if timed := self._event_endpoint(seg, s, e, str(f["endpoint"]) if f.get("endpoint") else None):
                 f["endpoint"] = timed
         if ctx.kind == "row":
             row_m = [m for m in self.mentions if ctx.start <= m.start and m.end <= ctx.end]
@@ -281,9 +281,10 @@ class _Drafter:
             except LookupError:
                 return None
         text = self.text
+        tail = re.sub(r"\([^)]*\)", "", text[e:seg[1]])
         if re.search(r"surviv", text[seg[0]:seg[1]], re.I) and (
-                m := re.match(r"^[^.;]{0,40}?\bafter\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+)?)", text[e:seg[1]], re.I)):
-            words = m.group(1).lower().split()
+                after := re.match(r"^[^.;]{0,40}?\bafter\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+)?)", tail, re.I)):
+            words = after.group(1).lower().split()
             found = term("survival after " + " ".join(words)) or term("survival after " + words[0])
             if found:
                 return found
