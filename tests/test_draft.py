@@ -149,4 +149,10 @@ def test_every_corpus_document_drafts_into_a_loadable_file(corpus, tmp_path):
         assert source.claims and not check_spans(source, corpus), path.name
         report = audit_document(source, text_file.read_text(encoding="utf-8"))
         assert len(report.unexplained) <= 3, (path.name, [f.context for f in report.unexplained])
+        stats = {c.values.get("statistic") for c in source.claims}
+        modalities = {c.values.get("modality") for c in source.claims}
+        if text_file.name.startswith("003_"):    # the HR trap: hepatic resection here, never a hazard ratio
+            assert "HazardRatio" not in stats and "HepaticResection" in modalities
+        if text_file.name.startswith("001_"):
+            assert "HazardRatio" in stats
     assert len(list((tmp_path / "sources").glob("*.yaml"))) == 5
