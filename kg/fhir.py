@@ -355,11 +355,12 @@ def _rows(release: Path, stamp: int) -> dict[str, dict[str, str]]:
     return {r["claim_iri"]: r for r in claim_rows(release)}
 
 
-_ROW = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?s ?p ?o ?l WHERE { { BIND(?c AS ?s) } UNION "
-        "{ ?c <http://www.w3.org/ns/prov#wasDerivedFrom>|<https://w3id.org/bcmkg/vocab/aboutStudy> ?s } UNION "
-        "{ ?c <https://w3id.org/bcmkg/vocab/aboutStudy>/<https://w3id.org/bcmkg/vocab/describedIn> ?s } UNION "
-        "{ ?c <https://w3id.org/bcmkg/vocab/evidence>/<http://www.w3.org/ns/oa#hasSelector> ?s } "
-        "?s ?p ?o OPTIONAL { ?o rdfs:label ?l } }")
+_ROW = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/> "
+        "SELECT ?s ?p ?o ?l WHERE { { ?c ?p ?o BIND(?c AS ?s) } "          # ?c bound in each group (bottom-up safe)
+        "UNION { ?c <http://www.w3.org/ns/prov#wasDerivedFrom>|bcmkg:aboutStudy|bcmkg:evidence ?s . ?s ?p ?o } "
+        "UNION { ?c bcmkg:aboutStudy/bcmkg:describedIn ?s . ?s ?p ?o } "
+        "UNION { ?c bcmkg:evidence/<http://www.w3.org/ns/oa#hasSelector> ?s . ?s ?p ?o } "
+        "OPTIONAL { ?o rdfs:label ?l } }")
 
 
 def _row_from_store(store: Store, claim_iri: str) -> dict[str, str] | None:
@@ -387,7 +388,8 @@ def _row_from_store(store: Store, claim_iri: str) -> dict[str, str] | None:
     r.update(claim_iri=claim_iri, kind=kinds[0], claim_id=first(claim_iri, VOCAB + "claimId"),
              locator=first(claim_iri, VOCAB + "locator"))
     for f, col in model_columns():
-        value = first(claim_iri, VOCAB + str(f.prop)) if f.prop else ""
+        printed = first(claim_iri, VOCAB + str(f.prop) + "AsPrinted")   # a store may say 0.6 for "0.60"
+        value = printed or (first(claim_iri, VOCAB + str(f.prop)) if f.prop else "")
         words = {term: word for word, term in f.values.items()} if isinstance(f.values, dict) else {}
         r[col] = (value if col.endswith("_iri") or f.kind not in ("term", "enum") else labels.get(value, value)
                   if f.kind == "term" else words.get(value[len(VOCAB):], value))
