@@ -143,6 +143,7 @@ class _Drafter:
             return None                                       # a CI bound, or the low end of a (min-max)
         if re.search(r"(?:<sup>[^<]*|\[\d[\d,\s–-]*)$", before) or re.match(r"^[\d,\s–-]*(?:</sup>|\])", after):
             return None                                       # a reference number
+        self_needs: list[str] = []
         f: dict[str, object] = {"value": _number(printed)}
         if kind == "written-out number":
             word = next(v for v, a, _ in numbers_in(printed) if a == 0)
@@ -193,9 +194,15 @@ class _Drafter:
         header = self.lex.find(col_label) if col_label else []
         stat_m = (_nearest(header, "statistic", len(col_label), 0, len(col_label)) or
                   _nearest(local, "statistic", s, seg[0], seg[1]))
+        clause = text[seg[0]:seg[1]]
+        if stat is None and kind == "fold" and re.search(r"\brisk\b", clause, re.I):
+            stat, unit = "HazardRatio", "ratio"
         if stat is None:
-            if kind == "sample size" or unit in ("patients", "lesions"):
+            if kind == "sample size" or unit in ("patients", "lesions") or re.match(r"\s+of\s+whom\b", after):
                 stat, unit = "Count", unit or "patients"
+            elif unit == "percent" and re.search(r"\b(?:reduc\w*|dropped|decreas\w*)\b", clause, re.I) \
+                    and re.search(r"\b(?:risk|mortality|death)\b", clause, re.I):
+                stat = "RiskReduction"
             elif unit == "percent":
                 stat = "RateAtTimePoint" if time_point else "Proportion"
             elif stat_m is not None and stat_m.term in ("Median", "Mean"):
@@ -207,6 +214,13 @@ class _Drafter:
                 stat = "Median"
             elif "min" in f:
                 stat = "Median"                               # "36 (18-72)": a median and its range
+            elif unit in ("month", "year") and ctx.kind == "sentence" and \
+                    re.search(r"\b(?:this|the|one|a)\s+(?:patient|woman)\b", clause, re.I):
+                stat = "IndividualValue"                      # one patient's course
+            elif unit in ("month", "year") and ctx.kind == "sentence" and \
+                    re.search(r"surviv|free|interval|\b(?:OS|DFS|PFS|RFS)\b", clause):
+                stat = "Median"                               # a time to event summarised: usually a median
+                self_needs.append("statistic")
         if stat:
             f["statistic"] = stat
         if stat == "RateAtTimePoint" and time_point:
@@ -269,7 +283,7 @@ class _Drafter:
         if n := N_EQ.search(text[seg[0]:seg[1]]):
             if stat != "Count" and int(n.group(1)) > 0:
                 f["n"] = int(n.group(1))
-        return Draft(s, e, (ctx.start, ctx.end), printed, kind, ctx.locator(text, s), f)
+        return Draft(s, e, (ctx.start, ctx.end), printed, kind, ctx.locator(text, s), f, self_needs)
 
     def _event_endpoint(self, seg: tuple[int, int], s: int, e: int, endpoint: str | None) -> str | None:
         """A duration measured from or to an event, named by composing ontology labels: 'survived a median of
