@@ -228,12 +228,8 @@ def cmd_network(a: argparse.Namespace) -> int:
               if a.comparisons is not None else net.evidence_matrix(g) if a.matrix
               else net.central_studies(g, a.central) if a.central else net.disagreement_groups(g)
               if a.disagreements else None)
-    if report is not None:
-        print(json.dumps(report, indent=1, ensure_ascii=False))
-    elif not (a.export or a.plot):
-        kinds = sorted({d["kind"] for _, d in g.nodes(data=True)})
-        print(", ".join(f"{sum(1 for _, d in g.nodes(data=True) if d['kind'] == k)} {k}" for k in kinds)
-              + f"; {g.number_of_edges()} edges")
+    if report is not None or not (a.export or a.plot):
+        print(net.summary(g) if report is None else json.dumps(report, indent=1, ensure_ascii=False))
     return 0
 
 

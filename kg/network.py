@@ -5,25 +5,25 @@ The claims table says what was measured; the network says what rests on what, so
 several reviews lean on, and do they quote them alike?" becomes a graph walk. Nodes, edges, their
 attributes and the evidence level (ours, from the study design alone) are described in docs/network.md.
 
-    >>> g = evidence_graph(Path("build/release"))        # doctest: +SKIP
-    >>> shared_studies(g)[0]["study"]                     # doctest: +SKIP
+    >>> shared_studies(evidence_graph(Path("build/release")))[0]["study"]     # doctest: +SKIP
 """
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from .errors import KGError
 from .export import claim_rows
 from .model import as_number
 from .rdf import BCMKG
 from .store import open_store
 
 __all__ = ["evidence_graph", "shared_studies", "comparisons", "comparison_graph", "evidence_matrix",
-           "central_studies", "disagreement_groups", "write_graph", "plot", "LEVELS", "FORMATS"]
+           "central_studies", "disagreement_groups", "write_graph", "summary", "plot", "LEVELS", "FORMATS"]
 
 V = str(BCMKG)
 OS, RATE, MEDIAN = V + "OverallSurvival", V + "RateAtTimePoint", V + "Median"
@@ -129,7 +129,7 @@ def evidence_graph(release: Path) -> nx.MultiDiGraph:
 
 def _add_claim(g: nx.MultiDiGraph, r: dict[str, str]) -> None:
     """The edges one claim stands behind: reports, evaluates, measures, at_site, compared_with."""
-    claim, study, doc, site = r["claim_iri"], r["study_iri"], r["document_iri"], r["site_iri"]
+    claim, study, doc, site, mod = r["claim_iri"], r["study_iri"], r["document_iri"], r["site_iri"], r["modality_iri"]
     for col, kind in (("site", "site"), ("modality", "modality"), ("comparator", "modality"), ("endpoint", "endpoint")):
         if r[col + "_iri"]:
             g.add_node(r[col + "_iri"], kind=kind, label=r[col])
@@ -138,15 +138,14 @@ def _add_claim(g: nx.MultiDiGraph, r: dict[str, str]) -> None:
         _add_edge(g, doc, study, "reports", claim)
     if r["kind"] != "outcome" or not study:
         return
-    modality = r["modality_iri"]
     if r["endpoint_iri"]:
         _add_edge(g, study, r["endpoint_iri"], "measures", claim)
-    if modality:
-        _add_edge(g, study, modality, "evaluates|" + site, claim, site=site)
+    if mod:
+        _add_edge(g, study, mod, "evaluates|" + site, claim, site=site)
         if site:
-            _add_edge(g, modality, site, "at_site", claim)
-    if modality and r["comparator_iri"]:
-        a, b = sorted((modality, r["comparator_iri"]))
+            _add_edge(g, mod, site, "at_site", claim)
+    if mod and r["comparator_iri"]:
+        a, b = sorted((mod, r["comparator_iri"]))
         _add_edge(g, a, b, "compared_with|" + site, claim, site=site)
 
 
@@ -346,26 +345,28 @@ def _flat(attrs: dict[str, Any]) -> dict[str, Any]:
             for k, v in attrs.items() if v is not None and not k.startswith("_")}
 
 
-def flat_graph(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """A copy whose attributes GraphML and GEXF can hold."""
+def write_graph(g: nx.MultiDiGraph, path: Path, fmt: str) -> None:
+    """Write the network as GraphML, GEXF (lists joined, None dropped) or node-link JSON (lists kept)."""
+    if fmt == "json":
+        try:
+            data = nx.node_link_data(g, edges="edges")
+        except TypeError:                                  # networkx < 3.4 names the key `link`
+            data = nx.node_link_data(g, link="edges")
+        data["graph"] = {k: v for k, v in data["graph"].items() if not k.startswith("_")}
+        Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        return
+    if fmt not in FORMATS:
+        raise KGError(f"unknown network format {fmt!r}; allowed: {', '.join(FORMATS)}")
     h = nx.MultiDiGraph(**_flat(g.graph))
     h.add_nodes_from((n, _flat(d)) for n, d in g.nodes(data=True))
     h.add_edges_from((a, b, k, _flat(d)) for a, b, k, d in g.edges(keys=True, data=True))
-    return h
+    (nx.write_graphml if fmt == "graphml" else nx.write_gexf)(h, str(path))
 
 
-def write_graph(g: nx.MultiDiGraph, path: Path, fmt: str) -> None:
-    """Write the network as GraphML, GEXF or node-link JSON (lists kept in JSON only)."""
-    if fmt == "graphml":
-        nx.write_graphml(flat_graph(g), str(path))
-    elif fmt == "gexf":
-        nx.write_gexf(flat_graph(g), str(path))
-    elif fmt == "json":
-        data = nx.node_link_data(g, edges="edges")
-        data["graph"] = {k: v for k, v in data["graph"].items() if not k.startswith("_")}
-        Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    else:
-        raise ValueError(f"unknown network format {fmt!r}; allowed: {', '.join(FORMATS)}")
+def summary(g: nx.MultiDiGraph) -> str:
+    """'5 document, 123 study, ...; 629 edges': what `kg network` prints without an analysis."""
+    counts = Counter(d["kind"] for _, d in g.nodes(data=True))
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f"; {g.number_of_edges()} edges"
 
 
 # --- pictures ---------------------------------------------------------------------------------------
