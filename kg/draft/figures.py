@@ -14,6 +14,7 @@ from typing import Any
 
 from ..audit import NUM, YEAR, candidates
 from ..spans import numbers_in
+from .columns import ocr_column
 from .contexts import Context, contexts, find_context
 from .lexicon import Lexicon, Mention
 from .lists import TIME_LIST, distribute
@@ -166,7 +167,7 @@ class _Drafter:
         if mm := MINMAX_AFTER.match(after):
             f["min"], f["max"] = _number(mm.group(1)), _number(mm.group(2))
             consumed.update(k for k in by_start if e < k < e + mm.end())
-        if ctx.kind == "row" and not ctx.header and (guess := self._ocr_column(ctx, s)):
+        if ctx.kind == "row" and not ctx.header and (guess := ocr_column(self.text, ctx, self.mentions, s)):
             col_label = guess
         row_words = ctx.row_label(text) if ctx.kind == "row" else ""
         if ctx.kind == "row" and re.search(r"\bn\s*\(%\)", row_words + " " + col_label):
@@ -311,38 +312,6 @@ class _Drafter:
                 if found := term(f"time to {name}"):
                     return found
         return None
-
-    def _ocr_column(self, ctx: Context, pos: int) -> str:
-        """The column label of a figure in an OCR'd row: value columns follow the row's modality, in the
-        order the header names them (tokens like 'OS' = median OS, '3...OS' = 3-year OS; S read as 5)."""
-        labels = []
-        for tok in re.findall(r"\S*[O0]S\S*", ctx.header_text):
-            lead = tok[0]
-            if lead.isdigit() or (lead == "S" and len(tok) > 3 and tok[1].isalnum() and tok[1] != "O"):
-                labels.append((1, int(lead) if lead.isdigit() else 5, f"{lead if lead.isdigit() else 5}-year OS (%)"))
-            else:
-                labels.append((0, 0, "median OS (months)"))
-        labels.sort()
-        mods = [m for m in self.mentions if ctx.start <= m.start < ctx.end and m.field == "modality"]
-        if not labels or not mods:
-            return ""
-        after = [(a, b) for a, b in ctx.cells if a >= mods[0].end]
-        value = re.compile(r"^(?:[~<>≤≥]?\d+(?:\.\d+)?%?|[—–=-])$")
-        while after and not value.match(self.text[slice(*after[0])]):
-            after.pop(0)                                      # the rest of the modality ("vs. ST")
-        column, i = -1, 0
-        while i < len(after):
-            a, b = after[i]
-            if not value.match(self.text[a:b]):
-                break
-            if i + 2 < len(after) and re.match(r"v[s5]\.?$", self.text[slice(*after[i + 1])].lower()):
-                end, i = after[i + 2][1], i + 3              # "50 vs. 45" is one cell
-            else:
-                end, i = b, i + 1
-            column += 1
-            if a <= pos < end:
-                return labels[column][2] if column < len(labels) else ""
-        return ""
 
     def _hr_is_ratio(self) -> bool:
         return any(m.term == "HazardRatio" for m in self.lex.find("HR"))
