@@ -270,6 +270,10 @@ class _Drafter:
             f["modality"] = self.lex.specific_modality(modality_term, near_site, text[seg[0]:seg[1]])
             if modality:
                 f["arm"] = modality.surface
+        if f.get("modality") == "SystemicTherapy" and any(
+                self.lex.index.is_a(m.term, "LocalTherapy") for m in self.mentions
+                if m.field == "modality" and ctx.start <= m.start < ctx.end):
+            f["modality"] = "SystemicTherapyAlone"    # the systemic arm of a comparison with a local therapy
         # p, n
         p_text = after if ctx.kind == "sentence" else text[e:ctx.end]
         if (p := P_VALUE.search(p_text)) and ctx.kind == "sentence":
