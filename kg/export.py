@@ -13,6 +13,8 @@ import csv
 import io
 import json
 from collections import defaultdict
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from .errors import KGError, QueryError
@@ -40,6 +42,16 @@ HEAD = {"claim_iri": "the claim's IRI (`https://w3id.org/bcmkg/id/claim/{documen
         "study_design_iri": "IRIs of the study's designs, same order"}
 
 
+#: Columns the export derives from `value`, placed right after it.
+DERIVED_COLUMNS = {
+    "value_as_printed": "the value exactly as printed (`74.70`, `1/3`, a misprint such as `223`); `value` is "
+                        "the same figure as a number (a fraction as its decimal, `0.3333…`)",
+    "value_for_analysis": "the number to analyse: the curators' reading (`interpreted_value`) where they gave one "
+                          "(a misprinted `223` read as `22.3`), else `value`; empty for a range or a qualitative "
+                          "value (e.g. not reached)"}
+NUMERIC_PROPS = {"ciLower", "ciUpper", "valueInMonths", "interpretedValue"}
+
+
 def model_columns() -> list[tuple[Field, str]]:
     """The claim model's columns (read from kg.model.FIELDS on each call)."""
     return [(f, col) for f, col in export_columns() if col not in HEAD]
@@ -47,10 +59,40 @@ def model_columns() -> list[tuple[Field, str]]:
 
 def columns() -> list[str]:
     """Every column of the claims table, in order."""
-    return list(HEAD) + [col for _, col in model_columns()]
+    out = list(HEAD)
+    for _, col in model_columns():
+        out.append(col)
+        if col == "value":
+            out += list(DERIVED_COLUMNS)
+    return out
 
 
-__all__ = ["export_claims", "claim_rows", "columns_markdown", "columns", "model_columns"]
+def numeric_columns() -> list[str]:
+    """Columns holding a number (not an integer): CSV cells pandas reads as float64, JSON numbers."""
+    cols = [col for f, col in model_columns() if f.kind == "figure" or f.prop in NUMERIC_PROPS]
+    return [*cols, "value_for_analysis"]
+
+
+def integer_columns() -> list[str]:
+    return ["span_start", "span_end"] + [col for f, col in model_columns() if f.kind == "integer"] + ["source_line"]
+
+
+def number(text: str) -> float | None:
+    """'74.70' -> 74.7, '1/3' -> 0.333..., '' -> None (owl:rational figures are written as fractions)."""
+    if not text:
+        return None
+    if "/" in text:
+        return float(Fraction(text))
+    return float(Decimal(text))
+
+
+def _decimal_text(text: str) -> str:
+    """A CSV cell pandas reads as a number: decimals as printed, a fraction as its decimal."""
+    return repr(float(Fraction(text))) if "/" in text else text
+
+
+__all__ = ["export_claims", "export_parquet", "claim_rows", "columns_markdown", "columns", "model_columns",
+           "numeric_columns", "number"]
 
 
 def _read(release: Path) -> dict[str, dict[str, list]]:
@@ -120,6 +162,8 @@ def claim_rows(release: Path) -> list[dict[str, str]]:
         row["study_design"] = "; ".join(label(d) for d in designs)
         sel = first(first(s, V + "evidence"), str(OA) + "hasSelector")
         row["span_start"], row["span_end"] = first(sel, str(OA) + "start"), first(sel, str(OA) + "end")
+        row["value_as_printed"] = row["value"]
+        row["value_for_analysis"] = row["interpreted_value"] or row["value"]
         rows.append(row)
     rows.sort(key=lambda r: (r["document"], int(r["span_start"] or 0), r["claim_id"]))
     return rows
@@ -128,21 +172,55 @@ def claim_rows(release: Path) -> list[dict[str, str]]:
 def export_claims(release_dir: Path, fmt: str) -> str:
     """The claims table as CSV (header + one line per claim) or JSON (a list of objects).
 
-    JSON keeps numbers as strings exactly as written, except span offsets, n and source
-    line, which are integers; absent values are null.
+    Numeric columns (`numeric_columns()`) are numbers: CSV cells pandas reads as float64 (a
+    fraction written as its decimal), JSON numbers; every printed form is kept, in
+    `value_as_printed` and, in JSON, in each row's `as_printed` (column -> text). Span offsets,
+    n and source line are integers; absent values are empty (CSV) or null (JSON).
+    `export_parquet` writes the same table as Parquet.
     """
     rows = claim_rows(release_dir)
+    nums = set(numeric_columns())
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns(), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _decimal_text(v) if k in nums and v else v for k, v in r.items()} for r in rows)
         return buf.getvalue()
     if fmt == "json":
-        ints = {"span_start", "span_end", "source_line"} | {col for f, col in model_columns() if f.kind == "integer"}
-        out = [{k: (None if v == "" else int(v) if k in ints else v) for k, v in r.items()} for r in rows]
+        ints = set(integer_columns())
+        out = []
+        for r in rows:
+            obj: dict[str, object] = {k: (None if v == "" else int(v) if k in ints else number(v) if k in nums else v)
+                                      for k, v in r.items()}
+            obj["as_printed"] = {k: r[k] for k in numeric_columns() if r[k] and k != "value_for_analysis"}
+            out.append(obj)
         return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
-    raise QueryError(f"unknown export format {fmt!r}; allowed: csv, json")
+    if fmt == "parquet":
+        raise QueryError("Parquet is binary: use export_parquet(release, path) or `kg export claims --format parquet`")
+    raise QueryError(f"unknown export format {fmt!r}; allowed: csv, json, parquet")
+
+
+def export_parquet(release_dir: Path, path: Path) -> Path:
+    """The claims table as Parquet (pyarrow): numbers as float64, counts and offsets as int64, text
+    as strings; the same columns as the CSV."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise KGError("Parquet needs pyarrow: pip install pyarrow") from None
+    rows = claim_rows(release_dir)
+    nums, ints = set(numeric_columns()), set(integer_columns())
+    arrays = {}
+    for col in columns():
+        cells = [r[col] for r in rows]
+        if col in nums:
+            arrays[col] = pa.array([number(c) for c in cells], pa.float64())
+        elif col in ints:
+            arrays[col] = pa.array([int(c) if c else None for c in cells], pa.int64())
+        else:
+            arrays[col] = pa.array([c or None for c in cells], pa.string())
+    pq.write_table(pa.table(arrays), str(path))
+    return Path(path)
 
 
 def columns_markdown() -> str:
@@ -150,7 +228,11 @@ def columns_markdown() -> str:
     lines = ["<!-- generated by `kg docs` from kg/model.py and kg/export.py; do not edit -->",
              "# Columns of the claims table", "", "| column | meaning |", "|---|---|"]
     lines += [f"| `{col}` | {text} |" for col, text in HEAD.items()]
+    nums = set(numeric_columns())
     for f, col in model_columns():
         kind = " (IRI)" if col.endswith("_iri") else (" (label)" if f.kind == "term" else "")
+        kind += " (number)" if col in nums else ""
         lines.append(f"| `{col}` | {f.description}{kind} |")
+        if col == "value":
+            lines += [f"| `{c}` | {text}{' (number)' if c in nums else ''} |" for c, text in DERIVED_COLUMNS.items()]
     return "\n".join(lines) + "\n"

@@ -68,7 +68,25 @@ def test_subtype_basis_column(rows):
 def test_json_export(release):
     data = json.loads(export_claims(release, "json"))
     row = next(d for d in data if d["claim_iri"].endswith("/greco2026/t2-mwa-os5"))
-    assert row["span_start"] == 15754 and row["n"] == 17 and row["value"] == "89" and row["comparator"] is None
+    assert row["span_start"] == 15754 and row["n"] == 17 and row["comparator"] is None
+    assert row["value"] == 89 and row["value_as_printed"] == "89" and row["as_printed"]["value"] == "89"
+    r = next(d for d in data if d["claim_id"] == "chan2017" or d["claim_iri"].endswith("/chan2017/abs-os"))
+    assert r["value"] == 74.7 and r["as_printed"]["value"] == "74.70"
+
+
+def test_numbers_and_the_reading_for_analysis(rows):
+    """`value` is a number (a fraction as its decimal), the printed text is beside it, and
+    `value_for_analysis` takes the curators' reading of a misprint."""
+    third = [r for r in rows if r["value_as_printed"] == "1/3"]
+    assert third and abs(float(third[0]["value"]) - 1 / 3) < 1e-9
+    misprint = [r for r in rows if r["value_as_printed"] == "223"]
+    assert misprint and misprint[0]["interpreted_value"] == "22.3" and misprint[0]["value_for_analysis"] == "22.3"
+    for r in rows:
+        for col in ("value", "value_for_analysis", "ci_lower", "ci_upper", "interpreted_value", "p_value"):
+            if r[col]:
+                float(r[col])      # every numeric cell parses
+        if not r["value"] and not r["interpreted_value"]:
+            assert r["value_for_analysis"] == ""
 
 
 def test_columns_are_documented():
@@ -80,7 +98,7 @@ def test_columns_are_documented():
 
 
 def test_bad_format(release):
-    with pytest.raises(QueryError, match="allowed: csv, json"):
+    with pytest.raises(QueryError, match="allowed: csv, json, parquet"):
         export_claims(release, "xlsx")
 
 
