@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Source
+from .records import Source
 from .ontology.terms import load_terms
 from .sources import load_source
 from .spans import read_corpus_text

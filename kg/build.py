@@ -19,7 +19,7 @@ from .errors import ConformanceError, InputError, Problem
 from .document_build import DocumentBuild
 from .rdf import ONTOLOGY_IRI, version_iri
 from .release import build_lock, previous_release
-from .model import Source
+from .records import Source
 from .ontology.terms import load_terms
 from .sources import load_source
 from .spans import check_spans
@@ -216,7 +216,10 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
                 "studies": summary.studies, "claims": summary.claims, "spans_checked": summary.spans_checked}
     progress.step("release: writing files")
     merged = Path(shapes) / "merged"
-    summary.release = write_release(Path(out), onto, {b.doc_id: b.nt for b in built}, manifest,
+    from .evidence import evidence_graph
+    graphs = {b.doc_id: b.nt for b in built}
+    graphs["evidence"] = evidence_graph(built)      # derived: each claim's level of evidence
+    summary.release = write_release(Path(out), onto, graphs, manifest,
                                     check=lambda store: check_merged(store, merged))
     summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]
     if prior:                  # the changelog against the release this one follows

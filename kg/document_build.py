@@ -49,6 +49,9 @@ class DocumentBuild:
     claim_ids: list[str]
     refs: list[list]          # [claim id, line, "<document id>:<claim id>"] for each disagrees_with
     deprecated: list[list] = field(default_factory=list)   # [line, field, written, term, replaced by]
+    designs: dict[str, list[str]] = field(default_factory=dict)     # study id -> design terms this file states
+    sizes: dict[str, int] = field(default_factory=dict)             # study id -> n this file states
+    claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
     nt: bytes = field(repr=False, default=b"")
     cached: bool = False
 
@@ -126,6 +129,9 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         refs=[[c.id, c.lines.get("disagrees_with"), str(ref)]
               for c in source.claims for ref in c.values.get("disagrees_with") or []],  # type: ignore[attr-defined]
         deprecated=[[u.line, u.field, u.written, u.term, u.replaced_by] for u in source.deprecated_uses],
+        designs={st.id: st.designs for st in source.studies},
+        sizes={st.id: st.n for st in source.studies if st.n is not None},
+        claim_studies=[[c.id, c.study] for c in source.claims],
         nt=nt))
 
 

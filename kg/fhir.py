@@ -22,7 +22,8 @@ from typing import Any
 
 from .errors import KGError
 from .export import claim_rows, columns, model_columns
-from .model import BY_KEY, as_number
+from .model import BY_KEY
+from .records import as_number
 from .paths import project_dir
 from .rdf import BCMKG
 from .store import Store, open_store
@@ -78,6 +79,8 @@ MAPPING: dict[str, str] = {
     "retracted": "Evidence.status = retired (the date: extension bcmkg:retractedOn)",
     "superseded_by": "Evidence.relatedArtifact (type replaced-with, resource = the new claim's IRI)",
     "retraction_reason": "Evidence.note",
+    "evidence_level": "Evidence.certainty.rating (the OCEBM 2011 level the build derives; none when not stated)",
+    "evidence_rationale": "Evidence.certainty.note",
 }
 ALSO_EXTENSION = ("value_qualifier", "retracted")      # mapped, and also kept as written
 #: fields never sent: they describe the curation file, not the evidence, or are given elsewhere
@@ -214,6 +217,8 @@ def _statistic(r: dict[str, str], codes: Any) -> dict[str, Any]:
             k: _quantity(r[c], r["unit"]) for k, c in (("low", "value_low"), ("high", "value_high")) if r[c]}})
     if estimates:
         stat["attributeEstimate"] = estimates
+    if r["interpreted_value"]:       # the printed figure stays the value; the reading is said, not applied
+        stat["note"] = [{"text": f"printed {r['value']}; read by the curator as {r['interpreted_value']}"}]
     return stat
 
 
@@ -261,6 +266,13 @@ def evidence_resource(r: dict[str, str], doc: dict[str, str], codes: Any | None 
         labels = r["study_design"].split("; ")
         resource["studyDesign"] = [concept(d, (designs or {}).get(d) or labels[i] if i < len(labels) else d, codes)
                                    for i, d in enumerate(design_iris)]
+    level = r.get("evidence_level_iri", "")
+    if level and not level.endswith("NotStated"):
+        resource["certainty"] = [{"description": "level of evidence of the study (OCEBM 2011), derived by the build",
+                                  "type": {"text": "level of evidence (OCEBM 2011)"},
+                                  "rating": concept(level, r.get("evidence_level") or level, codes)}]
+        if r.get("evidence_rationale"):
+            resource["certainty"][0]["note"] = [{"text": r["evidence_rationale"]}]
     if r.get("retraction_reason"):
         resource["note"] = [{"text": r["retraction_reason"]}]
     resource["extension"] = _extensions(r, codes)

@@ -20,15 +20,13 @@ Kinds of value:
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Mapping
 
-__all__ = ["DeprecatedUse", "Arm", "Document", "Study", "Case", "Claim", "Exclusion", "Source", "Figure", "Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
+__all__ = ["Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
            "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "claim_row", "claim_row_patterns",
-           "export_columns", "jsonld_terms", "as_number", "standard_row_variables", "standard_row_sparql",
+           "export_columns", "jsonld_terms", "standard_row_variables", "standard_row_sparql",
            "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"
@@ -188,6 +186,11 @@ FIELDS: list[Field] = [
     Field("disagrees_with", "special", "disagreesWith", "disagrees with",
           "claims in other documents that report the same quantity differently", column=None),
     Field("note", "text", "curationNote", "curation note", "the curator's note", column=None),
+    # evidence: derived by the build from the study's designs and size (kg/evidence.py)
+    Field("evidence_level", "term", "evidenceLevel", "evidence level",
+          "OCEBM 2011 level of the study the claim is about (docs/evidence-levels.md)", root="EvidenceLevel"),
+    Field("evidence_rationale", "text", "evidenceLevelRationale", "why this level",
+          "the design (and size) the evidence level rests on"),
     # lifecycle: a retracted or superseded claim stays in the release (its IRI resolves) but named
     # queries leave it out unless asked (include_retracted=true)
     Field("retracted", "special", "retractedOn", "retracted on",
@@ -207,7 +210,8 @@ FIELDS: list[Field] = [
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 BY_PROPERTY: dict[str, Field] = {f.prop: f for f in FIELDS if f.prop}
 #: fields the build derives; a curator does not write them
-DERIVED = {"value_in_months", "ci_lower", "ci_upper", "interpretation_note", "source_file", "source_line"}
+DERIVED = {"value_in_months", "ci_lower", "ci_upper", "interpretation_note", "source_file", "source_line",
+           "evidence_level", "evidence_rationale"}
 
 
 def fields_for(kind: str) -> set[str]:
@@ -269,153 +273,6 @@ def jsonld_terms() -> dict[str, dict[str, str]]:
         else:
             terms[f.prop] = {"@id": f"bcmkg:{f.prop}"}
     return terms
-
-
-# --- figures as written
-
-def as_number(value: object) -> Decimal | Fraction | None:
-    """A figure as written: int/Decimal, or a fraction string such as '1/3'."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d+/[1-9]\d*", value.strip()):
-        return Fraction(value.strip())
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return number if number.is_finite() else None
-    return None
-
-
-
-
-# --- the typed objects the stages hand each other ------------------------------------------
-
-Figure = Decimal | int | str            # a number exactly as the curator wrote it ("74.70", 17, "1/3")
-
-
-@dataclass
-class Arm:
-    id: str
-    label: str
-    modality: str | None = None          # term id
-    n: int | None = None
-    note: str | None = None
-
-
-@dataclass
-class Document:
-    id: str
-    corpus_file: str
-    sha256: str
-    title: str
-    authors: list[str]
-    year: int
-    venue: str
-    designs: list[str]                   # term ids
-    doi: str | None = None
-    language: str | None = None
-    note: str | None = None
-    line: int = 0
-    lines: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Study:
-    id: str
-    label: str
-    designs: list[str]                   # term ids
-    first_author: str | None = None
-    year: int | None = None
-    n: int | None = None
-    n_qualifier: str | None = None
-    country: str | None = None
-    period: str | None = None
-    registry_ids: list[str] = field(default_factory=list)
-    trial_name: str | None = None
-    doi: str | None = None
-    reference: str | None = None
-    title: str | None = None
-    arms: list[Arm] = field(default_factory=list)
-    is_document: bool = False
-    note: str | None = None
-    line: int = 0
-    aliases: list[str] = field(default_factory=list)   # other labels documents use (skos:altLabel)
-
-
-@dataclass
-class Case:
-    id: str
-    study: str
-    patient: int
-    recurrence_site: str                 # term id
-    operation: str                       # term id
-    progressed: bool
-    locator: str
-    span: tuple[int, int]
-    stage: str | None = None
-    recurrence_site_detail: str | None = None
-    progression_site: str | None = None  # term id
-    note: str | None = None
-    line: int = 0
-    lines: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Claim:
-    """One checked claim. `values` holds every other model field by its YAML key: term and enum
-    fields as term ids and words, figures as written, text as text (see FIELDS)."""
-
-    id: str
-    kind: str
-    study: str
-    locator: str
-    span: tuple[int, int]
-    values: dict[str, object] = field(default_factory=dict)
-    arm_id: str | None = None            # the study arm the `arm` text names, when the study defines it
-    line: int = 0
-    lines: dict[str, int] = field(default_factory=dict)
-
-    def get(self, key: str, default: object = None) -> object:
-        return self.values.get(key, default)
-
-
-@dataclass
-class Exclusion:
-    span: tuple[int, int]
-    reason: str
-    line: int = 0
-    lines: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Source:
-    """One extraction file, checked and resolved."""
-
-    path: str
-    document: Document
-    studies: list[Study]
-    cases: list[Case]
-    claims: list[Claim]
-    exclusions: list[Exclusion]
-    deprecated_uses: list[DeprecatedUse] = field(default_factory=list)
-
-
-@dataclass
-class DeprecatedUse:
-    """A value that resolved to a retired term: where, what was written, and what replaces it."""
-
-    file: str
-    line: int | None
-    field: str
-    written: str
-    term: str
-    replaced_by: str
 
 
 # --- the standard claim row of the named queries -------------------------------------------

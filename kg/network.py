@@ -18,7 +18,7 @@ import networkx as nx
 
 from .errors import KGError
 from .export import claim_rows
-from .model import as_number
+from .records import as_number
 from .rdf import BCMKG
 from .store import open_store
 
@@ -28,20 +28,18 @@ __all__ = ["evidence_graph", "shared_studies", "comparisons", "comparison_graph"
 V = str(BCMKG)
 OS, RATE, MEDIAN = V + "OverallSurvival", V + "RateAtTimePoint", V + "Median"
 MONTHS = {"month": 1.0, "year": 12.0, "week": 12 / 52.1775, "day": 12 / 365.25}
-#: design -> evidence level (ours, from the design alone; lower is stronger)
+#: design -> evidence level, from the design alone (lower is stronger); a level the release states wins
 LEVELS: dict[str, int] = {
-    "MetaAnalysis": 1, "SystematicReview": 1, "RandomizedControlledTrial": 2,
-    "PhaseIIITrial": 3, "PhaseIITrial": 3, "InterventionalStudy": 3, "ProspectiveCohortStudy": 3,
-    "ProspectiveRegistryStudy": 3, "RetrospectiveCohortStudy": 4, "CaseControlStudy": 4,
-    "CaseMatchedStudy": 4, "PropensityMatchedStudy": 4, "RegistryStudy": 4, "PopulationBasedStudy": 4,
-    "PrognosticModelStudy": 4, "ObservationalStudy": 4, "CaseSeries": 5, "CaseReport": 5,
+    "MetaAnalysis": 1, "SystematicReview": 1, "RandomizedControlledTrial": 2, "PhaseIIITrial": 3, "PhaseIITrial": 3,
+    "InterventionalStudy": 3, "ProspectiveCohortStudy": 3, "ProspectiveRegistryStudy": 3, "RetrospectiveCohortStudy": 4,
+    "CaseControlStudy": 4, "CaseMatchedStudy": 4, "PropensityMatchedStudy": 4, "RegistryStudy": 4, "CaseReport": 5,
+    "PopulationBasedStudy": 4, "PrognosticModelStudy": 4, "ObservationalStudy": 4, "CaseSeries": 5,
     "NarrativeReview": 5, "ExpertConsensus": 5, "ClinicalPracticeGuideline": 5, "EvidenceSynthesis": 5}
 FORMATS = ("graphml", "gexf", "json")
 QUANTITY = ("modality_iri", "endpoint_iri", "statistic_iri", "time_point", "time_point_unit")   # what a figure measures
 
-_P = ("PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/> PREFIX dcterms: <http://purl.org/dc/terms/> "
-      "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX prov: <http://www.w3.org/ns/prov#> "
-      "PREFIX bibo: <http://purl.org/ontology/bibo/>\n")
+_P = ("PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/> PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX rdfs: "
+      "<http://www.w3.org/2000/01/rdf-schema#> PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX bibo: <http://purl.org/ontology/bibo/>\n")
 _QUERIES = {
     "docs": "SELECT ?s ?title ?doi WHERE { ?s a bcmkg:SourceDocument OPTIONAL { ?s dcterms:title ?title } "
             "OPTIONAL { ?s bibo:doi ?doi } }",
@@ -122,8 +120,8 @@ def evidence_graph(release: Path) -> nx.MultiDiGraph:
         for claim in (r["a"], r["b"]):
             g.add_node(claim, kind="claim", label=claim.split("/claim/", 1)[-1])
         _add_edge(g, r["a"], r["b"], "disagrees", r["a"])
-    _summarise(g, rows)
     g.graph["_rows"] = {r["claim_iri"]: r for r in rows}      # the analyses read the claims' figures here
+    _summarise(g, rows)
     return g
 
 
@@ -152,8 +150,10 @@ def _add_claim(g: nx.MultiDiGraph, r: dict[str, str]) -> None:
 def _summarise(g: nx.MultiDiGraph, rows: list[dict[str, str]]) -> None:
     """Patients, best design and level on the evaluates/compared_with edges and on the term nodes."""
     n_by: dict[tuple[str, str], int] = defaultdict(int)     # (study, modality) -> largest n of its claims
-    study_of = {r["claim_iri"]: r["study_iri"] for r in rows}
     for r in rows:
+        stated = r.get("evidence_level_iri", "")              # the release's own (OCEBM) level wins over ours
+        if stated.startswith(V + "EvidenceLevel") and stated[-1].isdigit() and r["study_iri"] in g:
+            g.nodes[r["study_iri"]]["evidence_level"] = int(stated[-1])
         if r["n"] and r["study_iri"]:
             n_by[r["study_iri"], r["modality_iri"]] = max(n_by[r["study_iri"], r["modality_iri"]], int(r["n"]))
     for a, b, key, data in g.edges(keys=True, data=True):
@@ -165,7 +165,7 @@ def _summarise(g: nx.MultiDiGraph, rows: list[dict[str, str]]) -> None:
             data["patients"] = n_by.get((a, b)) or max(arms, default=0) or (study.get("patients") if only else None)
             data["best_design"], data["evidence_level"] = study["best_design"], study["evidence_level"]
         elif key.startswith("compared_with|"):
-            data["studies"] = sorted({study_of[c] for c in data["claims"]})
+            data["studies"] = sorted({g.graph["_rows"][c]["study_iri"] for c in data["claims"]})
             level, data["best_design"] = min((g.nodes[s]["evidence_level"] or 9, g.nodes[s]["best_design"])
                                              for s in data["studies"])
             data["evidence_level"] = None if level == 9 else level

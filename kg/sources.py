@@ -16,7 +16,8 @@ from typing import Any
 
 from . import model
 from .errors import InputError, Problem, shown
-from .model import BY_KEY, CLAIM_KINDS, REQUIRED, Arm, DeprecatedUse, Case, Claim, Document, Exclusion, Source, Study, as_number
+from .model import BY_KEY, CLAIM_KINDS, REQUIRED
+from .records import Arm, Case, Claim, DeprecatedUse, Document, Exclusion, Source, Study, as_number
 from .ontology.terms import TermIndex
 from .yaml_lines import Node, parse_yaml
 
@@ -29,6 +30,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`]+")
 REGISTRY_ID = re.compile(r"(NCT\d{8}|ChiCTR\d+|UMIN\d+|jRCT\w+|ISRCTN\d+|EudraCT[\w-]+)")
 LARGEST_N = 10**9      # no study has more patients; anything larger is a typo
+RESERVED_GRAPHS = {"ontology", "evidence"}   # named graphs of the release that are not documents
 
 DOCUMENT_FIELDS = {"id", "corpus_file", "sha256", "title", "authors", "year", "venue", "doi", "design",
                    "language", "note"}
@@ -234,6 +236,9 @@ def _document(c: _Checker, doc: Node) -> Document:
     c.unknown_fields(doc, DOCUMENT_FIELDS, "document")
     c.need(doc, ["id", "corpus_file", "sha256", "title", "authors", "year", "venue", "design"], "document")
     doc_id = c.slug(doc, "document", SLUG, "lowercase letters, digits and '-'")
+    if doc_id in RESERVED_GRAPHS:
+        c.bad(doc, "document.id", doc_id, "reserved: the release has a graph of that name",
+              f"choose another id (reserved: {', '.join(sorted(RESERVED_GRAPHS))})")
     if doc.get("sha256") and not SHA256.fullmatch(str(doc["sha256"])):
         c.bad(doc, "document.sha256", doc["sha256"], "not a sha256", "64 lowercase hex digits")
     if doc.get("doi") and not DOI.fullmatch(str(doc["doi"])):

@@ -8,8 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import ConformanceError, InputError, Problem
-from .model import Claim, Source
-from .model import as_number
+from .records import Claim, Source, as_number
 
 NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?|\.\d+)")
 UNITS_WORDS = {

@@ -10,13 +10,14 @@ from fractions import Fraction
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from . import model
-from .model import CLAIM_CLASSES, Case, Claim, Source, Study
+from .model import CLAIM_CLASSES
+from .records import Case, Claim, Source, Study
 from .rdf import (BCMKG, BIBO, OA, OWL_RATIONAL, PREFIXES, arm_iri, case_iri, claim_iri, document_iri,
                   exclusion_iri, study_iri)
-from .model import as_number
+from .records import as_number
 
 MONTHS_PER = {"year": Decimal(12), "month": Decimal(1), "week": Decimal(7) / Decimal("30.4375"),
               "day": Decimal(1) / Decimal("30.4375")}
@@ -114,6 +115,8 @@ def _study(g: Graph, st: Study, doc: URIRef) -> None:
     s = study_iri(st.id)
     g.add((s, RDF.type, BCMKG.ClinicalTrial if st.registry_ids or st.trial_name else BCMKG.Study))
     g.add((s, RDFS.label, Literal(st.label)))
+    for alias in st.aliases:
+        g.add((s, SKOS.altLabel, Literal(alias)))
     g.add((s, DCTERMS.isReferencedBy, doc))
     for t in st.designs:
         g.add((s, BCMKG.design, BCMKG[t]))

@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import KGError
-from ..model import Claim, as_number
+from ..records import Claim, as_number
 from ..ontology.terms import load_terms
 from ..sources import load_source
 from ..spans import read_corpus_text
