@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 __all__ = ["Context", "contexts", "find_context"]
 
 CAPTION = re.compile(r"^\s*\**\s*(Table\s+[IVX\d]+)\b[.:]?\s*(.*?)\**\s*$", re.I)
-HEADING = re.compile(r"^\s*(?:#+\s*(.+?)|\*\*([A-Za-z][^*]{2,80})\*\*:?|(\d+(?:\.\d+)*\.?\s+[A-Z][^.]{2,80}))\s*$")
+HEADING = re.compile(r"^\s*(?:#+\s+(.+?)|\*\*([A-Za-z][^*]{2,80})\*\*:?|(\d+(?:\.\d+)*\.?\s+[A-Z][^.]{2,80}))\s*$")
 NUMERIC_CELL = re.compile(r"^\s*[~<>≤≥]?\s*\d[\d.,]*(?:%|\s|\(|$)")
 BARE = re.compile(r"^(?:[~<>≤≥]?\d+(?:\.\d+)?%?|[—–-]|=)$")
 SENTENCE_END = re.compile(r"[.!?](?:\*+)?(?:<sup>[^<]{0,20}</sup>)?(?:\s*\(\d[\d,–-]*\))?\s+(?=[A-Z\[(*<])")
