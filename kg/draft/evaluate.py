@@ -14,8 +14,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import KGError
-from ..records import Claim, as_number
 from ..ontology.terms import load_terms
+from ..records import Claim, as_number
 from ..sources import load_source
 from ..spans import read_corpus_text
 from . import Draft, document_key, draft_text
