@@ -178,6 +178,26 @@ def test_a_retracted_claim_is_retired_and_points_to_its_successor(release):
     assert any(e.url.endswith("/retractedOn") and e.valueString == "2026-01-31" for e in ev.extension)
 
 
+def test_a_curators_reading_is_said_not_applied(release):
+    # bclm-review-zh Table 1: Vogl 2023 LITT median OS printed 264 (the OCR lost the point), read as 26.4
+    ev = Evidence.model_validate(fhir.claim_resource(release, CLAIM + "bclm-review-zh/vogl2023-litt-os-median"))
+    stat = ev.statistic[0]
+    assert float(stat.quantity.value) == 264 and stat.note[0].text == "printed 264; read by the curator as 26.4"
+    assert any(e.url.endswith("/interpretedValue") and e.valueString == "26.4" for e in ev.extension)
+
+
+def test_an_evidence_level_becomes_certainty(release):
+    row = dict(next(r for r in claim_rows(release) if r["claim_iri"] == CLAIM + "ueno2022/t1-mf-os-hr"))
+    if not row.get("evidence_level_iri"):      # a release without levels: a randomised trial of 278 is level 2
+        row.update(evidence_level_iri=fhir.VOCAB + "EvidenceLevel2", evidence_level="OCEBM level 2",
+                   evidence_rationale="randomized controlled trial of 278 patients")
+    ev = Evidence.model_validate(fhir.evidence_resource(row, {}))
+    rating = ev.certainty[0].rating
+    assert (fhir.VOCAB, "EvidenceLevel2") in _codes(rating) and ev.certainty[0].note[0].text
+    row.update(evidence_level_iri=fhir.VOCAB + "EvidenceLevelNotStated", evidence_level="evidence level not stated")
+    assert "certainty" not in fhir.evidence_resource(row, {})
+
+
 def test_only_outcome_claims(release):
     characteristic = next(r for r in claim_rows(release) if r["kind"] == "characteristic")
     with pytest.raises(KGError, match="not an outcome claim"):
