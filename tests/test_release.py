@@ -95,3 +95,36 @@ def test_the_merged_release_is_checked_for_what_no_single_document_shows(tmp_pat
     assert "shapes/merged/arm-one-label.rq" in text and "study/example2020/arm/a" in text
     assert "shapes/merged/arm-one-modality.rq" in text
     assert not (tmp_path / "build" / "release").exists()
+
+
+@pytest.mark.slow
+def test_a_killed_build_leaves_no_reasoner_running(tmp_path):
+    """kill -9 during the HermiT run: the JVM goes with the build (PR_SET_PDEATHSIG)."""
+    import subprocess
+    import sys
+    import time
+    psutil = pytest.importorskip("psutil")
+    build_proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--no-corpus", "--sources",
+                                   str(TINY / "sources"), "--out", str(tmp_path / "build")], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    jvms = []
+    deadline = time.monotonic() + 60
+    while not jvms and time.monotonic() < deadline and build_proc.poll() is None:
+        jvms = [p for p in psutil.Process(build_proc.pid).children(recursive=True) if "java" in p.name()]
+        time.sleep(0.05)
+    if not jvms:
+        build_proc.wait()
+        pytest.skip("the build finished before its reasoner could be seen")
+    build_proc.kill()
+    build_proc.wait()
+    time.sleep(0.5)
+
+    def running(p) -> bool:
+        try:
+            return p.status() != psutil.STATUS_ZOMBIE      # a zombie has ended, its exit not yet collected
+        except psutil.NoSuchProcess:
+            return False
+    alive = [p for p in jvms if running(p)]
+    for p in alive:
+        p.kill()
+    assert not alive, f"HermiT still running after the build was killed: {alive}"

@@ -191,12 +191,25 @@ def _graph_key(graph: Graph) -> str:
     return hashlib.sha256(("\n".join(lines) + f"\n{bnodes}").encode()).hexdigest()
 
 
+def _die_with_parent() -> None:
+    """In the HermiT JVM before it starts: end it when the build process ends (Linux), so a
+    killed build leaves no reasoner running."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)    # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def reason(graph: Graph) -> Reasoning:
     """Run HermiT (owlready2) on the graph once; results are cached by the graph's content."""
     key = _graph_key(graph)
     if key in _REASONING_CACHE:
         return _REASONING_CACHE[key]
     import owlready2  # heavy import, only when reasoning is asked for
+    import owlready2.reasoning
+    owlready2.reasoning._subprocess_kargs.setdefault("preexec_fn", _die_with_parent)
     start = time.perf_counter()
     world = owlready2.World()
     with tempfile.TemporaryDirectory() as tmp:
