@@ -18,8 +18,8 @@ import networkx as nx
 
 from .errors import KGError
 from .export import claim_rows
-from .records import as_number
 from .rdf import BCMKG
+from .records import as_number
 from .store import open_store
 
 __all__ = ["evidence_graph", "shared_studies", "comparisons", "comparison_graph", "evidence_matrix",
@@ -379,8 +379,7 @@ def _save(fig: Any, out: Path, name: str) -> list[Path]:
 
 
 def plot(g: nx.MultiDiGraph, out: Path, site: str = "LiverMetastasis") -> list[Path]:
-    """The evidence map (site x modality; bubble area = patients, colour = best evidence level) and the
-    comparison graph of one site (edge width = studies), each as SVG and PNG in `out`."""
+    """The evidence map (site x modality) and the comparison graph of one site, as SVG and PNG in `out`."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -395,11 +394,12 @@ def plot(g: nx.MultiDiGraph, out: Path, site: str = "LiverMetastasis") -> list[P
             ax.scatter([mods.index(c["modality"]) for c in part], [sites.index(c["site"]) for c in part],
                        s=[30 + (c["patients"] or 0) ** 0.5 * 8 for c in part], alpha=0.75, edgecolors="black",
                        linewidths=0.4, color=colours(level - 1) if level else "lightgrey",
-                       label=f"level {level}" if level else "design not ranked")
+                       label=f"level {level}" if level else "level not stated")
     ax.set_xticks(range(len(mods)), mods, rotation=75, ha="right", fontsize=7)
     ax.set_yticks(range(len(sites)), sites, fontsize=7)
-    ax.set_title("Evidence map: bubble area ~ patients, colour = best evidence level (from design)", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), markerscale=0.5)
+    ax.set_title("Evidence map: bubble area ~ patients, colour = best level of evidence", fontsize=9)
+    for handle in ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)).legend_handles:
+        handle.set_sizes([40])      # type: ignore[union-attr]
     ax.grid(alpha=0.3)
     paths = _save(fig, out, "evidence-map")
     h = comparison_graph(g, site)
