@@ -129,6 +129,8 @@ FIELDS: list[Field] = [
           kinds=frozenset({O, P, C, S}), low=_0),
     Field("value_high", "figure", "valueHigh", "range high", "high end of a stated range",
           kinds=frozenset({O, P, C, S}), low=_0),
+    Field("value_at", "special", None, "value at", "character offset in the corpus file where the value is printed "
+          "(optional; pins the value when its span holds several numbers)", kinds=frozenset({O, P, C, S}), column=None),
     Field("value_as_written", "text", "valueAsWritten", "as written", "the figure in words when printed so",
           kinds=frozenset({O, P, C, S})),
     Field("value_in_months", "special", "valueInMonths", "in months",

@@ -409,6 +409,12 @@ def _claim_rules(c: _Checker, cl: Node, where: str, kind: str, values: dict[str,
         else:
             c.bad(cl, f"{where}.interpretation", interp, "interpretation needs value and note",
                   "e.g. interpretation: {value: 72.3, note: 'decimal point lost in the print'}")
+    at = cl.get("value_at")
+    if at is not None:
+        if isinstance(at, int) and not isinstance(at, bool) and at >= 0:
+            values["value_at"] = at
+        else:
+            c.bad(cl, f"{where}.value_at", at, "not a character offset", "kg locate FILE 'snippet' prints offsets")
     retracted = cl.get("retracted")
     if retracted is not None:
         if not isinstance(retracted, datetime.date):

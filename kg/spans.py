@@ -152,6 +152,7 @@ def check_spans(source: Source, corpus: Path) -> list[Problem]:
                 continue
             if group == "claims":
                 problems += _claim_span_problems(path, i, item, text[start:end])
+                problems += _position_problems(path, i, item, text)
     return problems
 
 
@@ -167,6 +168,38 @@ def _claim_span_problems(path: str, i: int, claim: Claim, excerpt: str) -> list[
                 f"the span {list(claim.span)} (claim '{claim.id}') does not contain this number",
                 f"the span reads {excerpt[:120]!r}" + ("…" if len(excerpt) > 120 else "")))
     return problems
+
+
+def _position_problems(path: str, i: int, claim: Claim, text: str) -> list[Problem]:
+    """The value where the curator says it is (`value_at`), and a value that is not its own n.
+
+    A span often holds several numbers, so a value changed to another of them still "holds".
+    `value_at: OFFSET` pins the value to the number printed at that character offset. Without
+    it, a value equal to the claim's n that is printed only once in the span (and not as
+    "all N" or "N (100%)") is taken for a misread: the one number cannot be both.
+    """
+    value = as_number(claim.values.get("value"))
+    where = claim.lines.get("value", claim.line)
+    at = claim.values.get("value_at")
+    if value is None:
+        return []
+    if isinstance(at, int):
+        found = next((n for n, start, _ in numbers_in(text[at:at + 40]) if start == 0), None)
+        if found != value:
+            return [Problem(path, claim.lines.get("value_at", where), f"claims[{i}].value", claim.values["value"],
+                            f"the number printed at offset {at} is {found if found is not None else 'no number'}, "
+                            f"not this value (claim '{claim.id}')", f"the text there reads {text[at:at + 40]!r}")]
+        return []
+    n = claim.values.get("n")
+    a, b = claim.span
+    excerpt = text[a:b]
+    if n is not None and as_number(n) == value and sum(1 for m, _, _ in numbers_in(excerpt) if m == value) == 1 \
+            and not re.search(r"\ball\b|\b100(\.0+)?\s*%|\(100\)", excerpt, re.IGNORECASE):
+        return [Problem(path, where, f"claims[{i}].value", claim.values["value"],
+                        f"equals the claim's n ({n}), but the span prints that number once (claim '{claim.id}')",
+                        "one printed number cannot be both the count and its denominator: check the value, "
+                        "or pin it with value_at: OFFSET")]
+    return []
 
 
 def require_spans(sources: list[Source], corpus: Path) -> None:

@@ -128,3 +128,42 @@ def test_a_killed_build_leaves_no_reasoner_running(tmp_path):
     for p in alive:
         p.kill()
     assert not alive, f"HermiT still running after the build was killed: {alive}"
+
+
+def _sen_with(tmp_path: Path, edit) -> Path:
+    sources = tmp_path / "sources"
+    shutil.copytree(ROOT / "sources", sources)
+    path = sources / "002_sen2024.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == "- id: abs-n-recurrent")
+    at = next(i for i in range(start, len(lines)) if lines[i].strip() == "value: 11")
+    edit(lines, at)
+    path.write_text("".join(lines), encoding="utf-8")
+    return sources
+
+
+def test_a_value_changed_to_another_number_of_its_span_is_caught(tmp_path, corpus):
+    """002 Abstract: 'Out of 12 patients, 11 ...'. 11 -> 12 still 'holds' (12 is in the span),
+    but 12 is the claim's n, printed once: the value is refused."""
+    def to_twelve(lines: list[str], at: int) -> None:
+        lines[at] = lines[at].replace("11", "12")
+    with pytest.raises(ConformanceError, match=r"claims\[\d+\]\.value: equals the claim's n \(12\), but the span "
+                                               r"prints that number once"):
+        build(sources=_sen_with(tmp_path, to_twelve), ontology=ROOT / "ontology", shapes=ROOT / "shapes",
+              corpus=corpus, out=tmp_path / "build", log=lambda _: None)
+
+
+def test_value_at_pins_the_value_to_its_place(tmp_path, corpus):
+    from kg.errors import InputError
+    text = (corpus / "002_04fd65fe73b32b4a.txt").read_text(encoding="utf-8")
+    offset = text.index("Out of 12 patients, 11") + len("Out of 12 patients, ")
+
+    def pinned(value: str):
+        def edit(lines: list[str], at: int) -> None:
+            lines[at] = lines[at].replace("value: 11", f"value: {value}\n    value_at: {offset}")
+        return edit
+    assert build(sources=_sen_with(tmp_path / "a", pinned("11")), ontology=ROOT / "ontology", shapes=ROOT / "shapes",
+                 corpus=corpus, out=tmp_path / "a" / "build", log=lambda _: None).ok
+    with pytest.raises((ConformanceError, InputError), match=rf"the number printed at offset {offset} is 11, not this value"):
+        build(sources=_sen_with(tmp_path / "b", pinned("13")), ontology=ROOT / "ontology", shapes=ROOT / "shapes",
+              corpus=corpus, out=tmp_path / "b" / "build", log=lambda _: None)
