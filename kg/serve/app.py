@@ -38,6 +38,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import QueryError
 from ..formats import EXTENSION, MEDIA, RDF_TYPES, negotiate, rdf_bytes
 from ..rdf import BASE, ONTOLOGY_IRI, check_iri, compact, document_iri, graph_iri, local_path
+from .files import file_routes
 from .pages import Graph, humanise, index_data, local_name, resource_page, results_table, vocabulary_roots
 from .workers import EngineSpec, Limits, WorkerPool
 
@@ -362,6 +363,7 @@ class Site:
 
     def routes(self) -> list[Any]:
         return [
+            *file_routes(self),     # kg/serve/files.py: mappings, shapes, prefixes, ontology.owl
             Route("/", self.index), Route("/search", self.index),
             Route("/sparql", self.sparql, methods=["GET", "POST"]),
             Route("/queries", self.queries_index), Route("/queries/{name}", self.query_page),
