@@ -192,6 +192,8 @@ FORMAT_ALIASES: dict[str, str] = {
     "ttl": "ttl", "turtle": "ttl", "jsonld": "jsonld", "json-ld": "jsonld", "nt": "nt",
     "ntriples": "nt", "n-triples": "nt", "rdf": "rdfxml", "rdfxml": "rdfxml", "owl": "rdfxml",
     "html": "html", "json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv", "srj": "json",
+    "srx": "xml", "rdf+xml": "rdfxml", "n3": "ttl", "text/n3": "ttl", "text/rdf+n3": "ttl",
+    "application/turtle": "ttl", "application/x-json+ld": "jsonld", "application/n3": "ttl",
 }
 #: Format key -> the Content-Type a response carries.
 MEDIA: dict[str, str] = {
@@ -201,6 +203,9 @@ MEDIA: dict[str, str] = {
     "xml": "application/sparql-results+xml", "csv": "text/csv; charset=utf-8",
     "tsv": "text/tab-separated-values; charset=utf-8",
 }
+#: Media type -> format key, for `format=` values given as media types (any query form).
+MEDIA_KEYS: dict[str, str] = {**{m: k for m, k in RDF_TYPES.items()}, **RESULT_TYPES,
+                              "text/html": "html"}
 #: Format key -> the extension of the format-specific document URL (`/vocab/X.ttl`).
 EXTENSION: dict[str, str] = {"html": "html", "ttl": "ttl", "jsonld": "jsonld", "nt": "nt", "rdfxml": "rdf"}
 #: RDF format keys pyoxigraph writes (JSON-LD is compacted with the release's context instead).
@@ -209,35 +214,83 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
 }
 
 
-def negotiate(accept: str | None, offers: dict[str, str], fmt: str | None = None) -> str | None:
-    """Pick a format key: `?format=` wins, then the highest-q Accept entry, ties in offer order.
+def _ranges(accept: str) -> list[tuple[str, float]]:
+    """Accept as (media range, q), lower-cased; a malformed q counts as 0 ("not this")."""
+    out = []
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if not media:
+            continue
+        q = 1.0
+        for p in params:
+            name, _, value = p.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        out.append((media.lower(), q))
+    return out
+
+
+_GRAPH_SAME = {"json": "jsonld", "xml": "rdfxml"}
+
+
+def format_key(values: Iterable[str] | str | None, offers: dict[str, str]) -> str | None:
+    """The format key a `format=` parameter names, or None when it names none we know.
+
+    Several values may come (SPARQLWrapper sends `format=tsv&format=text/tab-separated-values`):
+    the last one we recognise wins. A value is a short name (`ttl`, `json-ld`, `rdf+xml`, `n3`...)
+    or a media type; a key we know that these `offers` lack is still returned (the caller 406s).
+    """
+    if isinstance(values, str):
+        values = [values]
+    found = None
+    for value in values or []:
+        v = value.strip().lower()
+        key = FORMAT_ALIASES.get(v) or offers.get(v.split(";")[0].strip()) or MEDIA_KEYS.get(v.split(";")[0].strip())
+        if key:
+            found = key
+    return found
+
+
+def negotiate(accept: str | None, offers: dict[str, str], fmt: Iterable[str] | str | None = None) -> str | None:
+    """Pick a format key: a recognised `?format=` wins, then the Accept header (RFC 9110:
+    media types case-insensitive, the most specific matching range gives an offer its q,
+    q=0 means "not this"), ties in offer order. An unrecognised `format=` is ignored.
 
     >>> negotiate("text/turtle;q=0.9, application/ld+json", RDF_TYPES)
     'jsonld'
+    >>> negotiate("text/html;q=0, */*;q=0.1", RDF_TYPES)
+    'ttl'
     """
-    if fmt:
-        key = FORMAT_ALIASES.get(fmt.lower())
+    key = format_key(fmt, offers) if fmt else None
+    if key is not None:
+        if key not in offers.values():      # `json` / `xml` asked of a graph: JSON-LD / RDF/XML
+            key = _GRAPH_SAME.get(key, key) if "ttl" in offers.values() else key
         return key if key in offers.values() else None
     if not accept or not accept.strip():
         return next(iter(offers.values()))
+    ranges = _ranges(accept)
     best: tuple[float, int, int, str] | None = None
-    for part in accept.split(","):
-        media, *params = [p.strip() for p in part.split(";")]
-        q = 1.0
-        for p in params:
-            if p.startswith("q="):
-                try:
-                    q = float(p[2:])
-                except ValueError:
-                    q = 0.0
-        if q <= 0:
+    for rank, (offer, key) in enumerate(offers.items()):
+        match: tuple[int, float] | None = None          # (specificity, q) of the most specific range
+        for media, q in ranges:
+            if media == offer:
+                spec = 2
+            elif media.endswith("/*") and media != "*/*" and offer.startswith(media[:-1]):
+                spec = 1
+            elif media == "*/*" or media == "*":
+                spec = 0
+            else:
+                continue
+            if match is None or spec > match[0]:
+                match = (spec, q)
+        if match is None or match[1] <= 0:
             continue
-        wildcard = media == "*/*" or media.endswith("/*")
-        for rank, (offer, key) in enumerate(offers.items()):
-            if media == offer or media == "*/*" or (media.endswith("/*") and offer.startswith(media[:-1])):
-                cand = (q, 0 if wildcard else 1, -rank, key)
-                if best is None or cand[:3] > best[:3]:
-                    best = cand
+        cand = (match[1], 1 if match[0] == 2 else 0, -rank, key)
+        if best is None or cand[:3] > best[:3]:
+            best = cand
     return best[3] if best else None
 
 
@@ -265,8 +318,9 @@ def answer_bytes(answer: ox.QuerySolutions | ox.QueryBoolean, key: str) -> bytes
     return answer.serialize(format=target)
 
 
-__all__ += ["jsonld_context", "jsonld_nodes", "jsonld_document", "RDF_TYPES", "GRAPH_TYPES", "RESULT_TYPES", "FORMAT_ALIASES", "MEDIA", "EXTENSION", "RDF_FORMATS",
-            "negotiate", "rdf_bytes", "answer_bytes"]
+__all__ += ["jsonld_context", "jsonld_nodes", "jsonld_document", "RDF_TYPES", "GRAPH_TYPES", "RESULT_TYPES",
+            "FORMAT_ALIASES", "MEDIA", "MEDIA_KEYS", "EXTENSION", "RDF_FORMATS", "negotiate", "format_key",
+            "rdf_bytes", "answer_bytes"]
 
 
 # --- JSON-LD: compacted with our context, one writer for the release file and the server ------

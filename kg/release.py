@@ -52,9 +52,16 @@ STORE_DIR = "store"
 
 def write_store(nquads: Path, folder: Path) -> None:
     """The on-disk Oxigraph store beside the files, so `kg query` opens it read-only instead of
-    re-parsing the release on every call. Not listed in the manifest: it is derived from graph.nq."""
+    re-parsing the release on every call. Not listed in the manifest: it is derived from graph.nq.
+
+    The named graphs as in graph.nq, and every triple once more, once, in the default graph: the
+    SPARQL default graph is then the release itself (a triple two documents state is one
+    solution, not two), and FROM / FROM NAMED / the protocol's dataset apply as SPARQL says.
+    """
     store = ox.Store(str(folder))
     store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object)
+                      for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
     store.optimize()
     store.flush()
     del store

@@ -107,3 +107,37 @@ class Server:
                 self.proc.wait()
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+
+
+class AppServer:
+    """`create_app` with a given ServeConfig under uvicorn in a thread, on a free loopback port:
+    for limits the `kg serve` command line does not set (body and answer bytes, express worker)."""
+
+    def __init__(self, config):
+        import threading
+
+        import uvicorn
+
+        from kg.serve import create_app
+        from kg.store import open_store
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        app = create_app(open_store(config.release), config)
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    access_log=False, lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("the in-process server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(20)

@@ -12,15 +12,12 @@ query library, go to the worker processes, which open their own store (kg.serve.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import difflib
-import functools
 import json
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -35,12 +32,14 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainT
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import QueryError
-from ..formats import EXTENSION, MEDIA, RDF_TYPES, negotiate, rdf_bytes
-from ..rdf import BASE, ONTOLOGY_IRI, check_iri, compact, document_iri, graph_iri, local_path
+from ..formats import EXTENSION, GRAPH_TYPES, MEDIA, MEDIA_KEYS, RDF_TYPES, format_key, negotiate, rdf_bytes
+from ..rdf import BASE, ONTOLOGY_IRI, compact, document_iri, graph_iri, local_path
 from .files import file_routes
+from .guard import (EXAMPLE_QUERY, EndpointError, HeadersAndErrors, bad_path, not_acceptable, protocol_params,
+                    safe_href, service_description, text_response)
 from .pages import Graph, humanise, index_data, local_name, resource_page, results_table, vocabulary_roots
-from .workers import EngineSpec, Limits, WorkerPool
+from .workers import (EngineSpec, Limits, ServeConfig, WorkerPool, _fmt_from_path, _valid_iri, named_queries,
+                      run_sync)
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -49,60 +48,6 @@ __all__ = ["ServeConfig", "create_app", "serve"]
 
 PACKAGE = Path(__file__).resolve().parent.parent          # kg/: templates/ and static/ live there
 READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
-EXAMPLE_QUERY = """PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?claim ?label ?value WHERE {
-  ?claim bcmkg:modality/rdfs:subClassOf* bcmkg:ThermalAblation ;
-         bcmkg:endpoint bcmkg:OverallSurvival ; rdfs:label ?label ; bcmkg:value ?value .
-} LIMIT 50"""
-
-
-@dataclass
-class ServeConfig:
-    """What to serve and how hard to bound it. `release` (its files, and the store the workers
-    open) or `endpoint` (a remote store); `queries` defaults to the project's queries/."""
-
-    release: Path | None = None
-    endpoint: str | None = None
-    query_timeout: float = 10.0
-    max_results: int = 10_000
-    allow_service: list[str] = field(default_factory=list)
-    cors: list[str] = field(default_factory=list)
-    workers: int = 2
-    queries: Path | None = None
-
-
-def _fmt_from_path(path: str) -> tuple[str, str | None]:
-    """Split `/vocab/X.ttl` into (`/vocab/X`, 'ttl'); a dot inside an id stays."""
-    for key, ext in EXTENSION.items():
-        if path.endswith("." + ext):
-            return path[: -len(ext) - 1], key
-    return path, None
-
-
-def _valid_iri(iri: str) -> bool:
-    try:
-        check_iri(iri)
-    except QueryError:
-        return False
-    return True
-
-
-@functools.lru_cache(maxsize=4)
-def _load_queries(folder: str, stamp: tuple[tuple[str, int], ...]) -> list[Any]:
-    from ..query import load_queries
-    return list(load_queries(Path(folder)).values())
-
-
-def named_queries(folder: Path) -> list[Any]:
-    """The query library (kg.query reads and checks the .rq headers); re-read when a file changes."""
-    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(Path(folder).glob("*.rq")))
-    return _load_queries(str(folder), stamp)
-
-
-async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
-    """Store calls block; run them off the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
 class Site:
@@ -118,10 +63,12 @@ class Site:
                           endpoint=cfg.endpoint, isolate_network=not cfg.allow_service and not cfg.endpoint,
                           opener=opener)
         self.graph = Graph(store)
-        self.pool = WorkerPool(spec, Limits(cfg.query_timeout, cfg.max_results, tuple(cfg.allow_service)),
-                               max(1, cfg.workers), self.context, self.queries)
+        self.pool = WorkerPool(spec, Limits(cfg.query_timeout, cfg.max_results, tuple(cfg.allow_service),
+                                            max_bytes=cfg.max_answer_bytes, base_iri=BASE),
+                               max(1, cfg.workers), self.context, self.queries, cfg.express_seconds)
         self.env = Environment(loader=FileSystemLoader(PACKAGE / "templates"), autoescape=select_autoescape(["html"]))
-        self.env.globals.update(label=self.graph.label, path=lambda iri: local_path(iri) or iri, curie=compact,
+        self.env.globals.update(label=self.graph.label, path=lambda iri: safe_href(local_path(iri) or iri) or "",
+                                safe_href=safe_href, curie=compact,
                                 version=self.version(), humanise=humanise, local_name=local_name)
         self._ontology: list[ox.Triple] | None = None
         self.cache: OrderedDict[Any, Any] = OrderedDict()
@@ -180,12 +127,13 @@ class Site:
 
     async def resource(self, request: Request) -> Response:
         raw_path, ext_fmt = _fmt_from_path(request.url.path)
+        if bad := bad_path(raw_path):
+            return text_response(bad, 400)
         iri = BASE + raw_path.lstrip("/")
-        fmt = request.query_params.get("format") or ext_fmt
+        fmt = request.query_params.getlist("format") or ext_fmt
         key = negotiate(request.headers.get("accept"), RDF_TYPES, fmt)
         if key is None:
-            return PlainTextResponse(f"cannot serve {fmt or request.headers.get('accept')}; "
-                                     f"offered: {', '.join(RDF_TYPES)} (or ?format=ttl|jsonld|nt|rdf|html)", 406)
+            return not_acceptable(RDF_TYPES, " (or ?format=ttl|jsonld|nt|rdf|html)")
         if not _valid_iri(iri):
             return await self.not_found(iri, key)
 
@@ -208,10 +156,14 @@ class Site:
     async def graph_resource(self, request: Request) -> Response:
         """A document's named graph: its triples as RDF, or a short page pointing at the document."""
         path, ext_fmt = _fmt_from_path(request.url.path)
+        if bad := bad_path(path):
+            return text_response(bad, 400)
         iri = BASE + path.lstrip("/")
-        key = negotiate(request.headers.get("accept"), RDF_TYPES, request.query_params.get("format") or ext_fmt)
-        if key is None or not _valid_iri(iri):
-            return PlainTextResponse(f"offered: {', '.join(RDF_TYPES)}", 406)
+        key = negotiate(request.headers.get("accept"), RDF_TYPES, request.query_params.getlist("format") or ext_fmt)
+        if key is None:
+            return not_acceptable(RDF_TYPES)
+        if not _valid_iri(iri):
+            return text_response(f"404 not found: {iri!r} is not a graph of this release", 404)
         triples = await run_sync(self.graph.construct,
                                  f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
         if not triples:
@@ -231,6 +183,8 @@ class Site:
         return PlainTextResponse("\n".join(lines) + "\n", 404)
 
     async def not_found_page(self, request: Request, exc: Exception) -> Response:
+        if bad_path(request.url.path) or not _valid_iri(BASE + request.url.path.lstrip("/")):
+            return text_response(f"404 not found: {request.url.path!r}", 404)
         return await self.not_found(BASE + request.url.path.lstrip("/"),
                                     negotiate(request.headers.get("accept"), RDF_TYPES) or "html")
 
@@ -242,9 +196,9 @@ class Site:
             return PlainTextResponse(f"this server serves release {current or '(undated)'}; release {date} is "
                                      f"not here. Older releases are kept at their own deployment; see "
                                      f"docs/serving.md.", 404)
-        key = negotiate(request.headers.get("accept"), RDF_TYPES, request.query_params.get("format") or ext_fmt)
+        key = negotiate(request.headers.get("accept"), RDF_TYPES, request.query_params.getlist("format") or ext_fmt)
         if key is None:
-            return PlainTextResponse(f"offered: {', '.join(RDF_TYPES)}", 406)
+            return not_acceptable(RDF_TYPES)
         headers = {"Vary": "Accept", "Content-Location": f"{path}.{EXTENSION[key]}"}
         triples = await run_sync(self.ontology_triples)
         if key != "html":
@@ -258,45 +212,74 @@ class Site:
     async def resolve(self, request: Request) -> Response:
         iri = request.query_params.get("iri", "")
         if not iri.startswith(BASE):
-            return PlainTextResponse(f"not an IRI this project mints (they start with {BASE})", 404)
-        return RedirectResponse(local_path(iri) or "/", status_code=303)
+            return text_response(f"not an IRI this project mints (they start with {BASE})", 404)
+        rest = iri[len(BASE):]
+        # only ever a path on this server: never //host (scheme-relative), a backslash or a control
+        if rest.startswith(("/", "\\")) or "\\" in rest or bad_path(rest) or not _valid_iri(iri):
+            return text_response(f"not an IRI this project mints: {iri!r} (after {BASE} comes a path "
+                                 f"such as vocab/X or id/claim/...)", 400)
+        return RedirectResponse("/" + rest, status_code=303)
 
     async def sparql(self, request: Request) -> Response:
         """The SPARQL 1.1 Protocol: GET ?query=, POST form or application/sparql-query; no updates."""
-        params = dict(request.query_params)
-        text = params.get("query")
-        if request.method == "POST":
-            ctype = request.headers.get("content-type", "").split(";")[0].strip()
-            if ctype == "application/sparql-query":
-                text = (await request.body()).decode("utf-8", "replace")
-            elif ctype == "application/sparql-update":
-                return PlainTextResponse(READ_ONLY, 403)
-            elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-                form = await request.form()
-                if "update" in form:
-                    return PlainTextResponse(READ_ONLY, 403)
-                query = form.get("query")
-                text = query if isinstance(query, str) else None
-                params.update({k: v for k, v in form.items() if k == "format" and isinstance(v, str)})
-            else:
-                return PlainTextResponse("POST a query as application/x-www-form-urlencoded (query=...) "
-                                         "or as application/sparql-query", 415)
-        if "update" in params:
-            return PlainTextResponse(READ_ONLY, 403)
-        accept, fmt = request.headers.get("accept"), params.get("format")
-        if not text:
-            if fmt == "html" or negotiate(accept, {"text/html": "html", "*/*": "other"}) == "html":
-                return self.render("sparql.html", query=EXAMPLE_QUERY, title="SPARQL endpoint", limits=self.cfg)
-            return PlainTextResponse("missing query parameter: /sparql?query=SELECT...", 400)
-        status, key, body = await self.pool.run("sparql", str(text), accept, fmt)
-        wants_html = key == "html" or (status >= 400 and fmt in (None, "html") and "text/html" in (accept or "")
-                                       and negotiate(accept, {"text/html": "html"}, fmt) == "html")
+        try:
+            params = await protocol_params(request, self.cfg.max_query_bytes)
+            if params["update"]:
+                raise EndpointError(403, READ_ONLY)
+            if len(params["query"]) > 1:
+                raise EndpointError(400, f"{len(params['query'])} query parameters; the SPARQL Protocol "
+                                         f"allows exactly one")
+            text = params["query"][0] if params["query"] else ""
+            if len(text.encode("utf-8")) > self.cfg.max_query_bytes:
+                raise EndpointError(413, f"the query is longer than this endpoint's limit of "
+                                         f"{self.cfg.max_query_bytes:,} bytes")
+            for g in params["default-graph-uri"] + params["named-graph-uri"]:
+                if not _valid_iri(g) or ":" not in g:
+                    raise EndpointError(400, f"not an absolute IRI: {g!r} (default-graph-uri / named-graph-uri)")
+        except EndpointError as err:
+            return text_response(str(err), err.status)
+        accept, fmts = request.headers.get("accept"), params["format"]
+        fmt_key = format_key(fmts, MEDIA_KEYS)
+        if not text.strip():
+            return await self.sparql_without_query(request, accept, fmts, fmt_key)
+        dataset = None
+        if params["default-graph-uri"] or params["named-graph-uri"]:
+            dataset = (params["default-graph-uri"], params["named-graph-uri"])
+        status, key, body = await self.pool.run("sparql", text, accept, fmts, dataset)
+        wants_html = key == "html" or (status >= 400 and fmt_key in (None, "html")
+                                       and negotiate(accept, {"text/html": "html"}, fmts) == "html"
+                                       and "text/html" in (accept or "").lower())
         if wants_html:
             return self.render("sparql.html", status, query=text, title="SPARQL endpoint", limits=self.cfg,
                                table=results_table(body) if status == 200 else None,
                                error=None if status == 200 else body.decode())
         if status != 200:
-            return PlainTextResponse(body.decode(), status)
+            headers = {"Vary": "Accept"} if status == 406 else {}
+            if status == 503:
+                headers["Retry-After"] = str(self.pool.retry_after())
+            return text_response(body.decode(), status, headers)
+        return Response(body, media_type=MEDIA[key], headers={"Vary": "Accept"})
+
+    async def sparql_without_query(self, request: Request, accept: str | None, fmts: list[str],
+                                   fmt_key: str | None) -> Response:
+        """No query: the form for a browser, the Service Description for a program asking for RDF."""
+        offers = {"text/html": "html", **{m: k for m, k in GRAPH_TYPES.items() if k != "html"}}
+        key = negotiate(accept, offers, fmts)
+        if key == "html":
+            return self.render("sparql.html", query=EXAMPLE_QUERY, title="SPARQL endpoint", limits=self.cfg,
+                               headers={"Vary": "Accept"})
+        if key is None:
+            return not_acceptable(offers, " (no query: the form, or this endpoint's Service Description)")
+        explicit = fmt_key is not None or not accept or any(
+            m.split(";")[0].strip().lower() in offers for m in accept.split(","))
+        if not explicit:
+            return text_response("missing query parameter: /sparql?query=SELECT... (ask for text/turtle "
+                                 "without a query for this endpoint's Service Description)", 400)
+        endpoint = str(request.url.replace(query=""))
+        graphs = await self.cached("graphs", lambda: run_sync(lambda: [str(r["g"]) for r in self.graph.select(
+            "SELECT DISTINCT ?g WHERE { GRAPH ?g { } } ORDER BY ?g")]))
+        triples = service_description(endpoint, graphs, self.manifest.get("triples"), bool(self.cfg.allow_service))
+        body = await run_sync(rdf_bytes, triples, key, None)
         return Response(body, media_type=MEDIA[key], headers={"Vary": "Accept"})
 
     async def queries_index(self, request: Request) -> Response:
@@ -312,6 +295,11 @@ class Site:
             close = difflib.get_close_matches(name, list(items), n=3)
             return self.render("notfound.html", 404, iri=f"query {name}", title="Not found",
                                suggestions=[{"path": f"/queries/{c}", "label": c, "iri": c} for c in close])
+        unknown = sorted(set(request.query_params) - set(nq.params) - {"run", "format"})
+        if unknown:
+            allowed = ", ".join([*nq.params, "run", "format"])
+            return text_response(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                                 f"for query {name}; allowed: {allowed}", 400)
         given = {p: request.query_params.get(p, "") for p in nq.params}
         values = {p: given[p] or ("" if nq.params[p].default is None else str(nq.params[p].default))
                   for p in nq.params}
@@ -396,8 +384,11 @@ def create_app(store: Store, config: ServeConfig, opener: Callable[..., Store] |
         finally:
             site.pool.stop()
 
-    middleware = [Middleware(CORSMiddleware, allow_origins=config.cors, allow_methods=["GET", "POST"],
-                             allow_headers=["Accept", "Content-Type"])] if config.cors else []
+    middleware = [Middleware(HeadersAndErrors)]
+    if config.cors:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=config.cors, allow_methods=["GET", "POST"],
+                                     allow_headers=["Accept", "Content-Type"], expose_headers=["Retry-After"]))
+    middleware.append(Middleware(HeadersAndErrors, catch=True))
     app = Starlette(routes=site.routes(), middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: site.not_found_page})
     app.state.site = site
