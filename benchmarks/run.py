@@ -208,7 +208,7 @@ def main() -> None:
                 extra, proc = {}, None
                 if eng == "remote":
                     proc, base = oxigraph_server(work / "oxigraph")
-                    from kg.store import load_endpoint
+                    from kg.load import load_endpoint
                     t = time.perf_counter()
                     load_endpoint(release, base + "/store", log=lambda *_: None)
                     extra = {"endpoint": base + "/query"}

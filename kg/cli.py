@@ -315,15 +315,22 @@ def cmd_find(a: argparse.Namespace) -> int:
 
 def add_load(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True,
-                   help="Graph Store Protocol URL (e.g. http://localhost:7878/store) or, with --protocol update, an update URL")
-    p.add_argument("--protocol", choices=["gsp", "update"], default="gsp")
+                   help="store URL (e.g. http://localhost:7878/store, Virtuoso http://host:8890/sparql-graph-crud) "
+                        "or, with --protocol update, an update URL")
+    p.add_argument("--protocol", choices=["auto", "dataset", "gsp", "update"], default="auto",
+                   help="dataset: one PUT of N-Quads (Oxigraph /store); gsp: Graph Store Protocol per graph; "
+                        "update: SPARQL Update; auto (default): dataset, else gsp")
+    p.add_argument("--default-graph", metavar="IRI", default=None,
+                   help="put the default graph (each triple once) into this named graph, for a store queried "
+                        "with default-graph-uri=IRI (Virtuoso)")
     p.add_argument("--release", type=Path, default=None, help="release folder (default KG_RELEASE or build/release)")
 
 
 def cmd_load(a: argparse.Namespace) -> int:
-    from .store import load_endpoint
+    from .load import load_endpoint
     from .paths import release_dir
-    n = load_endpoint(release_dir(a.release), a.endpoint, protocol=a.protocol, log=print)
+    n = load_endpoint(release_dir(a.release), a.endpoint, protocol=a.protocol, log=print,
+                      default_graph=a.default_graph)
     print(f"loaded {n} named graphs into {a.endpoint}")
     return 0
 

@@ -35,10 +35,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +48,7 @@ from .paths import release_dir
 from .rdf import check_iri
 
 __all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "RdflibStore", "open_store",
-           "load_endpoint", "values_block", "with_values", "uses_service", "materialise", "STORE_DIR"]
+           "values_block", "with_values", "uses_service", "materialise", "STORE_DIR"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal      # pyoxigraph terms everywhere in the engine
 STORE_DIR = "store"          # <release>/store/: the on-disk Oxigraph store the build writes
@@ -408,46 +405,3 @@ def open_store(release: Path | None = None, endpoint: str | None = None) -> Stor
         _CACHE.clear()
         _CACHE[key] = EmbeddedStore.open(folder)
     return _CACHE[key]
-
-
-def load_endpoint(release: Path, endpoint: str, protocol: str = "gsp", log: Callable[[str], object] = print) -> int:
-    """Put every named graph of a release into a remote store; return the number of graphs.
-
-    `gsp`: SPARQL 1.1 Graph Store Protocol, one `PUT ?graph=<g>` of N-Triples per graph
-    (replaces the graph, so loading twice is harmless). `update`: SPARQL 1.1 Update,
-    `DROP SILENT GRAPH` then `INSERT DATA` per graph, for stores without the GSP.
-    """
-    if protocol not in ("gsp", "update"):
-        raise QueryError(f"unknown protocol {protocol!r}; allowed: gsp, update")
-    trig = Path(release) / "graph.trig"
-    if not trig.is_file():
-        raise KGError(f"no release at {release}: graph.trig missing (run `kg build` first)")
-    store = ox.Store()
-    store.bulk_load(path=str(trig), format=ox.RdfFormat.TRIG)
-    count = 0
-    for graph in sorted(store.named_graphs(), key=str):
-        if not isinstance(graph, ox.NamedNode):
-            continue
-        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
-        g = graph.value
-        if protocol == "gsp":
-            url = endpoint + ("&" if "?" in endpoint else "?") + urllib.parse.urlencode({"graph": g})
-            _http(url, "PUT", body, "application/n-triples")
-        else:
-            text = (f"DROP SILENT GRAPH <{check_iri(g)}> ;\nINSERT DATA {{ GRAPH <{g}> {{\n".encode()
-                    + body + b"}}")
-            _http(endpoint, "POST", text, "application/sparql-update")
-        count += 1
-        log(f"loaded {g} ({len(body.splitlines())} triples)")
-    return count
-
-
-def _http(url: str, method: str, body: bytes, content_type: str) -> None:
-    req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            resp.read()
-    except urllib.error.HTTPError as err:
-        raise KGError(f"{method} {url} failed: HTTP {err.code} {err.read()[:300]!r}") from err
-    except urllib.error.URLError as err:
-        raise KGError(f"{method} {url} failed: {err.reason}") from err

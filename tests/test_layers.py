@@ -19,7 +19,7 @@ LAYERS = [
     "sources", "spans", "evidence", "transform", "validate", "formats", "release", "export", "diff", "document_build", "audit",
     "draft", "migrate", "build",
     "store", "load", "lifecycle", "query", "network", "fhir",
-    "serve.guard", "serve.workers", "serve.charts", "serve.pages", "serve.files", "serve.app", "serve",
+    "serve.guard", "serve.workers", "serve.charts", "serve.answers", "serve.headers", "serve.pages", "serve.files", "serve.app", "serve",
     "cli",
 ]
 RANK = {name: i for i, name in enumerate(LAYERS)}
