@@ -88,6 +88,7 @@ def test_each_draft_says_what_a_curator_must_decide(drafted):
     text = path.read_text(encoding="utf-8")
     assert text.count("\n    draft: true") == text.count("\n  - id: d")
     assert "reason: \"reference list" in text
+    assert "reason: \"drafted: part of a DOI or web address\"" in text     # 10.29271/... is not a result
     from kg.draft import list_drafts
     listed = list_drafts(path)
     assert listed and all("study" in needs for _, _, _, needs in listed)

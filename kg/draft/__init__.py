@@ -23,8 +23,8 @@ from .figures import Draft, draft_figures
 from .lexicon import Lexicon
 from .metadata import NOT_STATED, read_metadata
 
-__all__ = ["Draft", "draft_text", "reference_list", "print_drafts", "add_document", "render_source", "list_drafts",
-           "document_key"]
+__all__ = ["Draft", "draft_document", "draft_text", "reference_list", "print_drafts", "add_document", "render_source",
+           "list_drafts", "document_key"]
 
 FIELD_ORDER = ["site", "modality", "arm", "endpoint", "statistic", "time_point", "time_unit", "value_qualifier",
                "value", "value_as_written", "value_low", "value_high", "unit", "min", "max", "ci", "p_value",
@@ -46,14 +46,24 @@ def reference_list(text: str) -> tuple[int, int] | None:
     return (hits[-1].start(), len(text)) if hits else None
 
 
-def draft_text(text: str, ontology_dir: Path, doc_key: str = "") -> list[Draft]:
-    """Draft claims for a document from its text alone, each made loadable and given its `needs`."""
+def draft_document(text: str, ontology_dir: Path,
+                   doc_key: str = "") -> tuple[list[Draft], list[tuple[int, int, str]]]:
+    """Draft claims for a document from its text alone, each made loadable and given its `needs`; and the
+    exclusions to propose, (start, end, reason): the reference list and numbers that are plainly not results."""
     refs = reference_list(text)
-    drafts = [d for d in draft_figures(text, Lexicon(ontology_dir, doc_key))
-              if refs is None or not refs[0] <= d.start < refs[1]]
+    found, skipped = draft_figures(text, Lexicon(ontology_dir, doc_key))
+    outside = [(s, e, r) for s, e, r in skipped if refs is None or not refs[0] <= s < refs[1]]
+    drafts = [d for d in found if refs is None or not refs[0] <= d.start < refs[1]]
     for d in drafts:
         _settle(d)
-    return drafts
+    exclusions = outside + ([(refs[0], refs[1], "reference list (found by kg add-document: check where it ends)")]
+                            if refs else [])
+    return drafts, exclusions
+
+
+def draft_text(text: str, ontology_dir: Path, doc_key: str = "") -> list[Draft]:
+    """The draft claims of `draft_document` alone."""
+    return draft_document(text, ontology_dir, doc_key)[0]
 
 
 def _settle(d: Draft) -> None:
@@ -103,7 +113,7 @@ def _scalar(key: str, value: object) -> str:
 
 
 def render_source(meta: dict[str, Any], doc_id: str, corpus_file: str, sha256: str, drafts: list[Draft],
-                  text: str = "") -> str:
+                  exclusions: list[tuple[int, int, str]] | None = None) -> str:
     """The extraction file for a new document: its block, its own study and the drafts, as YAML."""
     def q(v: object) -> str:          # JSON strings are YAML double-quoted scalars
         return json.dumps(v, ensure_ascii=False)
@@ -127,9 +137,11 @@ def render_source(meta: dict[str, Any], doc_id: str, corpus_file: str, sha256: s
                   f"    study: {doc_id}", f"    locator: {_scalar('locator', d.locator)}",
                   f"    span: [{d.span[0]}, {d.span[1]}]"]
         lines += [f"    {k}: {_scalar(k, d.fields[k])}" for k in FIELD_ORDER if k in d.fields]
-    if refs := reference_list(text):
-        lines += ["exclusions:", f"  - span: [{refs[0]}, {refs[1]}]",
-                  "    reason: \"reference list (found by kg add-document: check where it ends)\""]
+    if exclusions:
+        lines.append("exclusions:")
+        for start, end, reason in exclusions:
+            shown = reason if reason.startswith("reference") else "drafted: " + reason
+            lines += [f"  - span: [{start}, {end}]", f"    reason: {q(shown)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -172,9 +184,9 @@ def add_document(file: Path, sources_dir: Path, ontology_dir: Path, doc_id: str 
     target = sources_dir / f"{(max(numbers) + 1) if numbers else 0:03d}_{doc_id}.yaml"
     if target.exists():
         raise InputError(Problem(str(target), None, "file", str(target), "refusing to overwrite an existing file"))
-    drafts = draft_text(text, ontology_dir, document_key(file))
+    drafts, exclusions = draft_document(text, ontology_dir, document_key(file))
     sources_dir.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_source(meta, doc_id, file.name, sha256_of(file), drafts, text), encoding="utf-8")
+    target.write_text(render_source(meta, doc_id, file.name, sha256_of(file), drafts, exclusions), encoding="utf-8")
     return target
 
 

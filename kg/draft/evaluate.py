@@ -44,8 +44,10 @@ DISCUSSION = """## Reading these numbers
   is used: everything is rules over the ontology's labels, synonyms and abbreviations.
 - **Precision** counts a draft as right only when a curated claim of any kind has its value
   in an overlapping span; the audit flags ages, counts, years and table cells that
-  curators exclude, so about a quarter of the drafts match no curated claim and end up as
-  exclusions (or are deleted).
+  curators exclude, so about a fifth of the drafts match no curated claim and end up as
+  exclusions (or are deleted). Numbers that are plainly not results (a DOI, a software
+  version, a CI level, a significance threshold, citation pages) are not drafted but
+  proposed as exclusions marked "drafted:".
 """
 
 __all__ = ["DocumentScore", "evaluate", "format_table", "format_misses", "format_wrong", "write_report",
@@ -64,8 +66,9 @@ and the drafts are compared with the curated claims in `sources/`:
   span a draft matches: a draft's value (or one end of its range) equals the claim's value
   (or one end of its range), and the draft's span overlaps the curated span;
 - **precision**: share of drafts that match a curated claim of any kind (outcome,
-  characteristic, prognostic factor, ...); the audit flags every sample size, age and
-  count too, so a draft a curator turns into an exclusion counts against precision;
+  characteristic, prognostic factor, ...), on its value, range or the proportion printed
+  beside a count ("7 (58.3)"); the audit flags every sample size, age and count too, so a
+  draft a curator turns into an exclusion counts against precision;
 - **fields**: for each recalled claim, the best-matching draft's guess against the curated
   term (statistic, endpoint, time point, site, modality; both empty counts as agreement),
   and how often statistic, endpoint *and* time point are all right.
@@ -127,8 +130,9 @@ def miss_kind(c: Claim, text: str) -> str:
 def score_document(claims: list[Claim], drafts: list[Draft], text: str, doc: str) -> DocumentScore:
     score = DocumentScore(doc, drafts=len(drafts))
     dnums = [({Fraction(v) for v in d.values()}, d) for d in drafts]
-    for d_values, d in dnums:
-        if any(d_values & _nums(c.values) and _overlap(d.span, c.span) for c in claims):
+    for d_values, d in dnums:   # a share printed beside a count ("7 (58.3)") is the claim's proportion
+        if any(d_values & (_nums(c.values) | _nums({"value": c.values.get("proportion")})) and
+               _overlap(d.span, c.span) for c in claims):
             score.precise += 1
     for c in claims:
         if c.kind != "outcome":

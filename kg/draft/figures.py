@@ -111,6 +111,8 @@ class _Drafter:
         return sorted(found.values())
 
     def run(self) -> list[Draft]:
+        self.skipped: list[tuple[int, int, str]] = []     # (start, end, reason): exclusions to propose
+        self.links = [m.span() for m in re.finditer(r"https?://\S+|\b10\.\d{4,9}/[^\s>)\]]+", self.text)]
         figs = self.figures()
         consumed: set[int] = set()
         drafts: list[Draft] = []
@@ -125,6 +127,22 @@ class _Drafter:
         distribute(drafts, self.text, self.mentions, self.lex)
         return drafts
 
+    def _not_a_figure(self, s: int, e: int, before: str, after: str, ctx: Context) -> str | None:
+        """Numbers the audit flags that are plainly not results: proposed as exclusions with a reason."""
+        sentence = self.text[ctx.start:ctx.end]
+        if any(a <= s < b for a, b in self.links):
+            return "part of a DOI or web address"
+        if re.search(r"\bversion\s*$", before, re.I):
+            return "a software version"
+        if self.text[s:e] in ("90", "95", "99") and re.match(r"^\s*%\s*(?:CI\b|confidence)", after, re.I):
+            return "the confidence level of an interval"
+        if re.search(r"(?:lower|less|smaller) than\s*$|\bp\s*[<≤]\s*$", before, re.I) and \
+                re.search(r"consider|regarded|defined|accepted", sentence, re.I):
+            return "the significance threshold of the methods"
+        if re.search(r"(?:19|20)\d\d;\s*\**$|\(\d+\)\**\s*:\s*$", before):
+            return "volume or pages of a citation"
+        return None
+
     def _line(self, pos: int) -> tuple[int, int]:
         a = self.text.rfind("\n", 0, pos) + 1
         b = self.text.find("\n", pos)
@@ -137,6 +155,9 @@ class _Drafter:
         if re.match(r"^-(?:,|\s*(?:and|or)\s+\d|\s*(?:year|month)s?\b)", after, re.I) or \
                 re.search(r"%\s*(?:at|after)\s*$", before):
             return None                                       # a time point ("5-year OS", "at 3 years")
+        if reason := self._not_a_figure(s, e, before, after, ctx):
+            self.skipped.append((s, e, reason))
+            return None
         if kind == "p-value" or re.search(r"\bp\s*(?:value\s*)?[=<>≤≥]\s*$", before, re.I):
             return None                                       # a p belongs to the figure before it
         if re.search(r"(?:\bCI[:,]?|95%\s*CI\s*[\[(]?)\s*$", before) or (
@@ -385,6 +406,8 @@ class _Drafter:
             i -= 1
         return self.ctxs[i].start if i >= 0 else ctx.start
 
-def draft_figures(text: str, lexicon: Lexicon) -> list[Draft]:
-    """Every figure of `text` the audit would flag, as a draft with its guessed fields."""
-    return _Drafter(text, lexicon).run()
+def draft_figures(text: str, lexicon: Lexicon) -> tuple[list[Draft], list[tuple[int, int, str]]]:
+    """Every figure of `text` the audit would flag, as a draft with its guessed fields; and the flagged
+    numbers that are plainly not results (a DOI, a CI level), as (start, end, reason) to exclude."""
+    drafter = _Drafter(text, lexicon)
+    return drafter.run(), drafter.skipped
