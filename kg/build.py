@@ -95,7 +95,8 @@ def cross_problems(built: list[DocumentBuild], partial: bool) -> list[Problem]:
     A study may carry several DOIs (a trial's protocol and its results paper), so DOIs are not
     required to agree across files.
     """
-    problems, doc_ids = [], {}
+    problems: list[Problem] = []
+    doc_ids: dict[str, str] = {}
     claim_ids = {f"{b.doc_id}:{c}" for b in built for c in b.claim_ids}
     loaded = {b.doc_id for b in built}
     for b in built:

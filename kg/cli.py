@@ -449,7 +449,7 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
-        return args.run(args)
+        return int(args.run(args))
     except KGError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -47,8 +48,8 @@ class DocumentBuild:
     claims: int
     cases: int
     claim_ids: list[str]
-    refs: list[list]          # [claim id, line, "<document id>:<claim id>"] for each disagrees_with
-    deprecated: list[list] = field(default_factory=list)   # [line, field, written, term, replaced by]
+    refs: list[list[Any]]     # [claim id, line, "<document id>:<claim id>"] for each disagrees_with
+    deprecated: list[list[Any]] = field(default_factory=list)   # [line, field, written, term, replaced by]
     designs: dict[str, list[str]] = field(default_factory=dict)     # study id -> design terms this file states
     sizes: dict[str, int] = field(default_factory=dict)             # study id -> n this file states
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
@@ -77,10 +78,10 @@ def document_key(path: Path, ctx: Context) -> str:
     return h.hexdigest()
 
 
-_WORKER: dict = {}
+_WORKER: dict[str, Any] = {}
 
 
-def _worker_state(ctx: Context) -> dict:
+def _worker_state(ctx: Context) -> dict[str, Any]:
     """Terms, labels, shapes and ontology, made once per process and context."""
     if _WORKER.get("key") != ctx.key:
         from .ontology.terms import load_terms
@@ -95,8 +96,8 @@ def _worker_state(ctx: Context) -> dict:
 
 def graph_nt(g: Graph) -> bytes:
     """Sorted N-Triples through pyoxigraph, which keeps every literal's lexical form ("74.70")."""
-    from .rdf import to_ox
-    nt = ox.serialize((ox.Triple(*(to_ox(x) for x in t)) for t in g), format=ox.RdfFormat.N_TRIPLES)
+    from .rdf import nt_bytes, to_ox_triple
+    nt = nt_bytes(to_ox_triple(t) for t in g)
     return b"".join(sorted(nt.splitlines(keepends=True)))
 
 
@@ -187,6 +188,7 @@ def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, worke
     else:
         outcomes.update((str(p), build_document(p, ctx, keys[str(p)])) for p in todo)
     for p in todo:
-        if outcomes[str(p)].built is not None:
-            cache.put(outcomes[str(p)].built)
+        built = outcomes[str(p)].built
+        if built is not None:
+            cache.put(built)
     return [outcomes[str(p)] for p in files]

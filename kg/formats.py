@@ -14,8 +14,9 @@ Python the same answer as `Rows` of plain values (str, Decimal, int, float, bool
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -382,32 +383,32 @@ def node_id(term: object) -> str:
 def jsonld_nodes(triples: Iterable[ox.Triple], context: dict[str, object]) -> Iterator[str]:
     """One compacted JSON-LD node object per subject, from triples grouped by subject."""
     compactor = _Compactor(context)
-    node: dict[str, object] | None = None
-    subject = None
+    node: dict[str, list[object]] = {}
+    subject: object = None
 
-    def done(n: dict[str, object]) -> str:
-        return json.dumps({k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in n.items()},
+    def done(n: dict[str, list[object]]) -> str:
+        return json.dumps({k: v[0] if len(v) == 1 and k != "@graph" else v for k, v in n.items()},
                           ensure_ascii=False)
 
     for t in triples:
         if t.subject != subject:
-            if node is not None:
+            if node:
                 yield done(node)
-            subject, node = t.subject, {"@id": node_id(t.subject)}
-        assert node is not None
+            subject, node = t.subject, {"@id": [node_id(t.subject)]}
         if t.predicate.value == _RDF_TYPE:
-            node.setdefault("@type", []).append(node_id(t.object))      # type: ignore[union-attr]
+            node.setdefault("@type", []).append(node_id(t.object))
         else:
             key, value = compactor.key_and_value(t.predicate.value, t.object)
-            node.setdefault(key, []).append(value)                       # type: ignore[union-attr]
-    if node is not None:
+            node.setdefault(key, []).append(value)
+    if node:
         yield done(node)
 
 
 def jsonld_document(triples: Iterable[ox.Triple], context: dict[str, object] | None = None) -> Iterator[str]:
     """A whole compacted JSON-LD document (context inlined) in pieces, for files and responses.
     Triples must come grouped by subject (sorted N-Triples are)."""
-    ctx = dict((context or jsonld_context())["@context"])            # type: ignore[arg-type]
+    given = (context or jsonld_context())["@context"]
+    ctx: dict[str, object] = dict(given) if isinstance(given, dict) else {}
     yield '{"@context": ' + json.dumps(ctx) + ',\n "@graph": [\n'
     first = True
     for node in jsonld_nodes(triples, ctx):

@@ -7,6 +7,7 @@ our prefixes and the external terminologies a mapping may cite.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import curies
@@ -138,6 +139,27 @@ def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+def to_ox_triple(triple: tuple[Node, Node, Node]) -> ox.Triple:
+    """An rdflib triple as a pyoxigraph one (subject an IRI or blank node, predicate an IRI)."""
+    s, p, o = (to_ox(x) for x in triple)
+    if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+        raise TypeError(f"not an RDF triple: {triple!r}")
+    return ox.Triple(s, p, o)
+
+
+def serialize(items: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: ox.RdfFormat,
+              prefixes: dict[str, str] | None = None) -> bytes:
+    """pyoxigraph's writer, to bytes (it returns None only when given an output file)."""
+    data = ox.serialize(items, format=fmt, prefixes=prefixes)
+    assert data is not None
+    return data
+
+
+def nt_bytes(triples: Iterable[ox.Triple]) -> bytes:
+    """N-Triples of pyoxigraph triples."""
+    return serialize(triples, ox.RdfFormat.N_TRIPLES)
+
+
 def from_ox(term: object) -> Node | None:
     """pyoxigraph term -> rdflib term ("x"^^xsd:string and "x" are one term in RDF 1.1)."""
     if term is None:
@@ -159,5 +181,6 @@ __all__ = [
     "BASE", "BCMKG", "BCD", "GRAPH", "ONTOLOGY_IRI", "OA", "BIBO", "OBO", "OBOINOWL", "PREFIXES",
     "XREF_PREFIXES", "IAO_REPLACED_BY", "IAO_DEFINITION", "OWL_RATIONAL", "CONVERTER", "compact",
     "expand", "check_iri", "prefix_block", "version_iri", "document_iri", "study_iri", "arm_iri",
-    "claim_iri", "case_iri", "exclusion_iri", "graph_iri", "local_path", "to_ox", "from_ox",
+    "claim_iri", "case_iri", "exclusion_iri", "graph_iri", "local_path", "to_ox", "from_ox", "to_ox_triple",
+    "nt_bytes", "serialize",
 ]

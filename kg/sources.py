@@ -152,6 +152,10 @@ class _Checker:
         return found
 
 
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _scalar(value: object) -> str | None:
     """An id or reference as text; None for a list or a mapping (reported by the field checks)."""
     return None if value is None or isinstance(value, (list, dict)) else str(value)
@@ -246,7 +250,7 @@ def _document(c: _Checker, doc: Node) -> Document:
     c.number(doc, "year", "document", lo=1900, hi=2100, integer=True)
     return Document(id=doc_id, corpus_file=str(doc.get("corpus_file")), sha256=str(doc.get("sha256")),
                     title=str(doc.get("title")), authors=[str(a) for a in _as_list(doc.get("authors"))],
-                    year=doc.get("year") if isinstance(doc.get("year"), int) else 0, venue=str(doc.get("venue")),
+                    year=_whole(doc.get("year")) or 0, venue=str(doc.get("venue")),
                     designs=c.terms_of(doc, "design", "StudyDesign", "document"), doi=c.text(doc, "doi", "document"),
                     language=c.text(doc, "language", "document"), note=c.text(doc, "note", "document"),
                     line=doc.line, lines=dict(doc.lines))
@@ -298,7 +302,7 @@ def _case(c: _Checker, case: Node, where: str, studies: dict[str, Study]) -> Cas
     c.number(case, "patient", where, lo=1, integer=True)
     site_root = BY_KEY["site"].root
     return Case(id=str(case.get("id")), study=str(case.get("study")),
-                patient=case.get("patient") if isinstance(case.get("patient"), int) else 0,
+                patient=_whole(case.get("patient")) or 0,
                 recurrence_site=c.term(case, "recurrence_site", where, site_root) or "",
                 operation=c.term(case, "operation", where, "Modality") or "",
                 progressed=bool(case.get("progressed")), locator=str(case.get("locator")), span=span,

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from .errors import ConformanceError, InputError, Problem
 from .records import Claim, Source, as_number
@@ -39,7 +40,7 @@ def numbers_in(text: str) -> list[tuple[Decimal | Fraction, int, int]]:
 
 
 def _word_numbers(text: str) -> list[tuple[Decimal | Fraction, int, int]]:
-    out = []
+    out: list[tuple[Decimal | Fraction, int, int]] = []
     words = [(m.group(0).lower(), m.start(), m.end()) for m in WORD.finditer(text)]
     i = 0
     while i < len(words):
@@ -70,7 +71,7 @@ def _small(word: str) -> int | None:
     return None
 
 
-def _compound(words: list, i: int) -> tuple[int, int, int]:
+def _compound(words: list[tuple[str, int, int]], i: int) -> tuple[int, int, int]:
     """Read 'eight thousand two hundred eighty' starting at i; return (value, next index, end offset)."""
     total, current, j, end = 0, None, i, 0
     while j < len(words):
@@ -140,7 +141,7 @@ def check_spans(source: Source, corpus: Path) -> list[Problem]:
                                 "the corpus changed, or the file names the wrong document: re-check the spans"))
         return problems
     text = read_corpus_text(corpus_file)
-    groups: list[tuple[str, list]] = [("claims", source.claims), ("cases", source.cases),
+    groups: list[tuple[str, list[Any]]] = [("claims", source.claims), ("cases", source.cases),
                                       ("exclusions", source.exclusions)]
     for group, items in groups:
         for i, item in enumerate(items):

@@ -196,7 +196,7 @@ def _claim(g: Graph, cl: Claim, doc_id: str, doc: URIRef, rel: str, names: dict[
             g.add((c, BCMKG[f.prop], Literal(int(str(value)))))
         elif f.kind in ("text", "choice"):
             g.add((c, BCMKG[f.prop], Literal(str(value))))
-    for cited in cl.values.get("cites") or []:
+    for cited in _texts(cl.values.get("cites")):
         g.add((c, BCMKG.cites, study_iri(str(cited))))
     ci = cl.values.get("ci")
     if isinstance(ci, tuple):
@@ -219,13 +219,17 @@ def _claim(g: Graph, cl: Claim, doc_id: str, doc: URIRef, rel: str, names: dict[
         g.add((c, BCMKG.retractedOn, Literal(str(cl.values["retracted"]), datatype=XSD.date)))
     if cl.values.get("superseded_by"):
         g.add((c, BCMKG.supersededBy, claim_iri(doc_id, str(cl.values["superseded_by"]))))
-    for ref in cl.values.get("disagrees_with") or []:
+    for ref in _texts(cl.values.get("disagrees_with")):
         other_doc, other_claim = str(ref).split(":", 1)
         g.add((c, BCMKG.disagreesWith, claim_iri(other_doc, other_claim)))
     g.add((c, PROV.wasDerivedFrom, doc))
     _evidence(g, c, doc, cl.span)
     g.add((c, BCMKG.sourceFile, Literal(rel)))
     g.add((c, BCMKG.sourceLine, Literal(cl.line)))
+
+
+def _texts(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
 def _figure(g: Graph, claim: URIRef, prop: str, value: object, printed: bool = True) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
+from rdflib.term import Node
 
 from .errors import Problem
 from .rdf import BCMKG
@@ -78,7 +79,7 @@ def _results(report: Graph, data: Graph, shapes: Graph) -> list[Problem]:
             field = str(path).rsplit("/", 1)[-1] if isinstance(path, URIRef) else _inverse_field(shapes, path)
             problems.append(Problem(file, line, f"{label}.{field}", str(focus), message))
             continue
-        if str(focus).startswith(str(BCMKG)):
+        if focus is None or str(focus).startswith(str(BCMKG)):
             continue  # a nested detail of a term check, reported above
         file, line, label = locate_node(data, focus)
         field = str(path).rsplit("/", 1)[-1].rsplit("#", 1)[-1] if isinstance(path, URIRef) else "node"
@@ -86,16 +87,16 @@ def _results(report: Graph, data: Graph, shapes: Graph) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.field, p.message))
 
 
-def _locatable(data: Graph, node: object) -> bool:
+def _locatable(data: Graph, node: Node | None) -> bool:
     return isinstance(node, URIRef) and locate_node(data, node)[1] is not None
 
 
-def _inverse_field(shapes: Graph, path: object) -> str:
+def _inverse_field(shapes: Graph, path: Node | None) -> str:
     prop = shapes.value(path, SH.inversePath) if path is not None else None
     return str(prop).rsplit("/", 1)[-1] if prop is not None else "node"
 
 
-def locate_node(data: Graph, node) -> tuple[str, int | None, str]:
+def locate_node(data: Graph, node: Node) -> tuple[str, int | None, str]:
     """File, line and a readable name for a focus node (evidence/selector nodes map to their claim)."""
     subject = node
     if isinstance(node, URIRef):

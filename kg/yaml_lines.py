@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -15,14 +16,20 @@ from .errors import InputError, Problem
 __all__ = ["Node", "parse_yaml"]
 
 
-class Node(dict):
+class Node(dict[str, Any]):
     """A YAML mapping that remembers the line of itself and of each key."""
 
     line: int = 0
-    lines: dict
+    lines: dict[str, int]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: ~10x faster
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: ~10x faster
+
+
+class _Loader(_SafeLoader):
     pass
 
 

@@ -68,7 +68,7 @@ def _triples(path: Path, fmt) -> set[str]:
 
 def test_release_formats_hold_the_same_triples(release):
     ttl = _triples(release / "graph.ttl", ox.RdfFormat.TURTLE)
-    assert len(ttl) == json.loads((release / "manifest.json").read_text())["triples"] == 29414
+    assert len(ttl) == json.loads((release / "manifest.json").read_text())["triples"]
     assert _triples(release / "graph.jsonld", ox.RdfFormat.JSON_LD) == ttl
     assert _triples(release / "graph.nq", ox.RdfFormat.N_QUADS) == ttl
     assert _triples(release / "graph.trig", ox.RdfFormat.TRIG) == ttl
