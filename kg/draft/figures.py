@@ -27,7 +27,6 @@ UNIT_AFTER = [("percent", re.compile(r"\s*(?:\\?%|percent\b)")), ("month", re.co
               ("patients", re.compile(r"\s+(?:patients|women|cases|participants|subjects)\b", re.I)),
               ("lesions", re.compile(r"\s+lesions\b", re.I)), ("mm", re.compile(r"\s*mm\b")),
               ("cm", re.compile(r"\s*cm\b")), ("Gy", re.compile(r"\s*Gy\b"))]
-TIME = re.compile(r"(?<![\d.])(\d+)(?:-|\s)?(?:and\s+\d+-?)?(?:year|yr)s?\b(?!\s+(?:of|after|since|ago|old))", re.I)
 TIME_PLAIN = re.compile(r"(?<![\d.])(\d+)\s+(year|month)s?\s+(?:overall\s+|disease-free\s+|progression-free\s+)?"
                         r"(?:survival|OS|DFS|PFS|rate|local)", re.I)
 WORD_TIMES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
