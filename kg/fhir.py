@@ -23,9 +23,9 @@ from typing import Any
 from .errors import KGError
 from .export import claim_rows, columns, model_columns
 from .model import BY_KEY
-from .records import as_number
 from .paths import project_dir
 from .rdf import BCMKG
+from .records import as_number
 from .store import Store, open_store
 
 __all__ = ["claim_resource", "evidence_resource", "document_bundle", "write_fhir", "load_codes", "MAPPING",
@@ -89,7 +89,8 @@ OMITTED = {"ci": "its bounds are ci_lower and ci_upper", "span": "the extension 
            "interpretation_note": "not in the claims table (the reading itself is the extension interpretedValue)",
            "disagrees_with": "not in the claims table; see `kg network --disagreements`",
            "note": "curators' working note, not in the claims table",
-           "draft": "drafts never reach a release (the build refuses them)", "needs": "a draft's to-do list, as draft"}
+           "draft": "drafts never reach a release (the build refuses them)", "needs": "a draft's to-do list, as draft",
+           "value_at": "a curation aid for the span check, not in the claims table"}
 
 
 @lru_cache(maxsize=4)
