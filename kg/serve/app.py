@@ -16,6 +16,7 @@ import contextlib
 import difflib
 import json
 import re
+import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -35,11 +36,20 @@ from starlette.staticfiles import StaticFiles
 from ..formats import EXTENSION, GRAPH_TYPES, MEDIA, MEDIA_KEYS, RDF_TYPES, format_key, negotiate, rdf_bytes
 from ..rdf import BASE, ONTOLOGY_IRI, compact, document_iri, graph_iri, local_path
 from .files import file_routes
-from .guard import (EXAMPLE_QUERY, EndpointError, HeadersAndErrors, bad_path, not_acceptable, protocol_params,
-                    safe_href, service_description, text_response)
+from .guard import (
+    EXAMPLE_QUERY,
+    EndpointError,
+    HeadersAndErrors,
+    bad_path,
+    csp,
+    not_acceptable,
+    protocol_params,
+    safe_href,
+    service_description,
+    text_response,
+)
 from .pages import Graph, humanise, index_data, local_name, resource_page, results_table, vocabulary_roots
-from .workers import (EngineSpec, Limits, ServeConfig, WorkerPool, _fmt_from_path, _valid_iri, named_queries,
-                      run_sync)
+from .workers import EngineSpec, Limits, ServeConfig, WorkerPool, _fmt_from_path, _valid_iri, named_queries, run_sync
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -104,7 +114,10 @@ class Site:
 
     def render(self, name: str, status: int = 200, headers: dict[str, str] | None = None,
                **ctx: Any) -> HTMLResponse:
-        return HTMLResponse(self.env.get_template(name).render(**ctx), status_code=status, headers=headers)
+        nonce = secrets.token_urlsafe(16)        # an inline <script nonce="{{ csp_nonce }}"> runs, no other
+        headers = {**(headers or {}), "Content-Security-Policy": csp(nonce)}
+        return HTMLResponse(self.env.get_template(name).render(csp_nonce=nonce, **ctx), status_code=status,
+                            headers=headers)
 
     def ontology_triples(self) -> list[ox.Triple]:
         if self._ontology is None:

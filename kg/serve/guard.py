@@ -23,7 +23,7 @@ from ..errors import KGError, QueryError
 from ..rdf import check_iri
 
 __all__ = ["EndpointError", "check_query", "protocol_params", "read_body", "safe_href", "bad_path",
-           "text_response", "not_acceptable", "HeadersAndErrors", "service_description", "SECURITY_HEADERS",
+           "text_response", "not_acceptable", "HeadersAndErrors", "service_description", "SECURITY_HEADERS", "csp",
            "EXAMPLE_QUERY"]
 
 READ_ONLY = ("this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, "
@@ -123,9 +123,16 @@ def _valid(iri: str) -> bool:
 
 
 #: Sent on every response (pages have no script and no inline style).
+def csp(nonce: str | None = None) -> str:
+    """The Content-Security-Policy: nothing but our stylesheet and images; scripts only inline ones
+    carrying this response's nonce (pages rendered by Site.render), none elsewhere."""
+    script = f"; script-src 'nonce-{nonce}'" if nonce else ""
+    return ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            f"frame-ancestors 'none'; base-uri 'none'{script}")
+
+
 SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": csp(),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",

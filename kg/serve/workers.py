@@ -279,6 +279,7 @@ def _worker_main(conn: Any, spec: EngineSpec, limits: Limits, context: dict[str,
     store = spec.open()
     if limits.allow_service and hasattr(store, "allow_service"):
         store.allow_service = True   # the guard has checked each SERVICE host against the list
+    check_query("ASK {}")            # import the parser now: the first query would pay ~1 s for it
     conn.send(("ready", isolated))
     while True:
         try:
