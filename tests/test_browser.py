@@ -29,13 +29,18 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        pg = browser.new_page(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
-        yield pg
-        browser.close()
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    """Scripts off: every page must read without them."""
+    return browser.new_page(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
 
 
 def test_search_term_page_and_flagship_query(server, page):
@@ -61,6 +66,68 @@ def test_search_term_page_and_flagship_query(server, page):
     headers = page.locator("table.results thead th").all_inner_texts()
     rows = [dict(zip(headers, r.locator("td").all_inner_texts(), strict=False))
             for r in page.locator("table.results tbody tr").all()]
-    assert any(r.get("studyLabel") == "Vogl 2023" and r.get("value") == "89" for r in rows), rows
+    assert any(r.get("Study") == "Vogl 2023" and r.get("Value") == "89" for r in rows), rows
     page.screenshot(path=str(OUT / "flagship-query.png"), full_page=True)
     assert (OUT / "flagship-query.png").stat().st_size > 10_000
+
+
+def test_flagship_page_leads_with_the_answer(server, page):
+    """The defaults (liver, HR+, mode any): one answer line per modality with its best-supported
+    figure, claims, studies and patients; a chart with one panel per modality; every visible column
+    inside a 1280 px window, with readable headers."""
+    OUT.mkdir(exist_ok=True)
+    page.goto(server.url + "/queries/flagship?run=1")
+    lines = page.locator("#answer li.answer-line").all_inner_texts()
+    mwa = [t for t in lines if t.startswith("microwave ablation")]
+    assert mwa and "89 %" in mwa[0] and "Vogl 2023" in mwa[0] and "n = 17" in mwa[0], lines
+    assert any(t.startswith("hepatic resection:") and "studies" in t and "patients" in t for t in lines), lines
+    panels = page.locator("svg.answer-chart g.panel")
+    assert panels.count() == len(lines) >= 2
+    assert page.locator("svg.answer-chart g.panel[data-modality='microwave ablation'] circle.best").count() >= 1
+    headers = [h for h in page.locator("table.results thead th").all() if h.is_visible()]
+    texts = [h.inner_text() for h in headers]
+    assert {"Modality", "Value", "Study", "n (claim)", "Design"} <= set(texts), texts
+    assert not any(t in texts for t in ("modalityLabel", "timeUnitLabel", "studyLabel")), texts
+    assert all(h.bounding_box()["x"] + h.bounding_box()["width"] <= 1280 for h in headers), \
+        [(t, h.bounding_box()) for t, h in zip(texts, headers, strict=True)]
+    assert texts.count("Value") == 1          # the figure once, not in four columns
+    page.screenshot(path=str(OUT / "flagship-answer.png"), full_page=True)
+    assert (OUT / "flagship-answer.png").stat().st_size > 10_000
+
+
+def test_column_chooser_shows_a_hidden_column(server, browser):
+    """With scripts on, ticking a column in the chooser shows it (without scripts the page reads the same)."""
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.goto(server.url + "/queries/flagship?run=1")
+    column = pg.locator("table.results thead th[data-var='corpusFile']")
+    assert not column.is_visible()
+    pg.click("#column-chooser summary")
+    index = column.get_attribute("class").split()[0][1:]
+    pg.check(f"#column-chooser input[data-col='{index}']")
+    assert column.is_visible()
+    pg.close()
+
+
+def test_claim_page_shows_the_evidence_sentence(server, page):
+    OUT.mkdir(exist_ok=True)
+    page.goto(server.url + "/id/claim/greco2026/t2-mwa-os5")
+    assert "n = 17" in page.inner_text("#claim-meta")
+    if page.locator("#evidence").count():
+        assert "89%" in page.inner_text("#evidence mark")
+        assert "Microwave ablation" in page.inner_text("#evidence")
+    else:
+        assert "corpus is not beside this server" in page.inner_text("#evidence-absent")
+    assert "The same figure elsewhere" in page.inner_text("#same-figure")
+    page.screenshot(path=str(OUT / "claim-evidence.png"), full_page=False)
+
+
+def test_study_and_document_pages_lead_with_the_facts(server, page):
+    page.goto(server.url + "/id/study/vogl2023")
+    summary = page.inner_text("#study-summary")
+    assert "1100" in summary and "doi:10.1080/02656736.2023.2200582" in summary and "MWA" in summary
+    claims_heading = page.locator("h2", has_text="Claims")
+    assert page.locator("#study-summary").bounding_box()["y"] < claims_heading.bounding_box()["y"]
+    page.screenshot(path=str(OUT / "study-vogl2023.png"), full_page=False)
+    page.goto(server.url + "/id/document/greco2026")
+    doc = page.inner_text("#document-summary")
+    assert "Greco M" in doc and "2026" in doc and "000_922cf6fdf7f0a20b.txt" in doc

@@ -30,7 +30,9 @@ from ..rdf import (
     expand,
     local_path,
 )
+from .answers import results_table
 from .charts import chart
+from .headers import claim_header, document_header, evidence_text, study_header
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -326,15 +328,19 @@ def resource_page(g: Graph, iri: str, triples: list[ox.Triple]) -> dict[str, Any
         page["claims"] = g.claims(f"""?t <{SUBCLASS}>* <{iri}> . ?claim ?role ?t .
             FILTER(STRSTARTS(STR(?role), {lit(V)})) BIND(?t AS ?via)""")
     elif kind == "study":
+        page["study_header"] = study_header(g, iri)
         page["claims"] = g.claims(f"{{ ?claim <{V}aboutStudy> <{iri}> }} UNION {{ ?claim <{V}cites> <{iri}> }}")
     elif kind == "document":
+        page["document_header"] = document_header(g, iri)
         page["claims"] = g.claims(f"?claim <{DERIVED}> <{iri}>")
         page["studies"] = sorted((r["s"] for r in g.select(
             f"SELECT DISTINCT ?s WHERE {{ ?s <{DCTERMS.isReferencedBy}> <{iri}> }}")), key=g.label)
         page["excluded"] = g.select(f"""SELECT (COUNT(?e) AS ?n) WHERE {{ ?e a <{V}CurationExclusion> ;
             <{DERIVED}> <{iri}> }}""")[0]["n"]
     elif kind == "claim":
-        page["provenance"] = claim_provenance(g, iri, own, parts)
+        page["provenance"] = prov = claim_provenance(g, iri, own, parts)
+        page["evidence"] = evidence_text(prov.get("f"), prov.get("start"), prov.get("end"))
+        page["claim_header"] = claim_header(g, iri, own)
         page["title"] = claim_title(g, own) or page["title"]
         page["headline"] = value_text({p: first(p) for p in (
             "value", "valueQualifier", "valueLow", "valueHigh", "unit", "ciLower", "ciUpper", "interpretedValue")},
@@ -393,24 +399,3 @@ def facts(g: Graph, props: dict[str, list[Any]]) -> list[dict[str, Any]]:
         rows.append({"predicate": p, "name": g.label(p) if p in g.labels else humanise(local_name(p)),
                      "values": values})
     return rows
-
-
-def results_table(body: bytes) -> dict[str, Any]:
-    """SPARQL results JSON as a table for the templates: IRIs become links, literals text."""
-    data = json.loads(body)
-    if "boolean" in data:
-        return {"vars": ["result"], "rows": [[{"text": str(data["boolean"]).lower()}]]}
-    variables = data["head"]["vars"]
-    rows = []
-    for b in data["results"]["bindings"]:
-        row = []
-        for v in variables:
-            t = b.get(v)
-            if t is None:
-                row.append({"text": ""})
-            elif t["type"] == "uri":
-                row.append({"text": compact(t["value"]), "href": local_path(t["value"]) or t["value"]})
-            else:
-                row.append({"text": t["value"]})
-        rows.append(row)
-    return {"vars": variables, "rows": rows}
