@@ -133,7 +133,9 @@ def test_body_limit_is_configurable(small_limits):
 # --- 12. bad bytes in paths -------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/vocab/a%00", "/id/claim/x%00", "/graph/a%00", "/vocab/%c0%ae", "/id/%c0%ae",
-                                  "/graph/%c0%ae", "/vocab/a%0d%0aSet-Cookie:x", "/nosuch%00", "/vocab/a%ff.ttl"])
+                                  "/graph/%c0%ae", "/vocab/a%0d%0aSet-Cookie:x", "/nosuch%00", "/vocab/a%ff.ttl",
+                                  "/shapes/%00", "/ontology.%c0%ae", "/ontology.%e2%80%ae", "/ontology.xyz",
+                                  "/releases/%00/ontology", "/downloads/%00", "/queries/%ff"])
 def test_bad_bytes_in_paths_are_4xx(client, path):
     r = client.get(path, headers={"Accept": "text/html"})
     assert r.status_code in (400, 404), (r.status_code, r.text[:200])

@@ -205,6 +205,9 @@ class Site:
         date = request.path_params.get("date")
         current = self.release_date()
         path, ext_fmt = _fmt_from_path(request.url.path)
+        if "ext" in request.path_params and ext_fmt is None:
+            return text_response(f"404 not found: no ontology document .{request.path_params['ext']}; "
+                                 f"offered: {', '.join('.' + e for e in EXTENSION.values())}", 404)
         if date and date != current:
             return PlainTextResponse(f"this server serves release {current or '(undated)'}; release {date} is "
                                      f"not here. Older releases are kept at their own deployment; see "

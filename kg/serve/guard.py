@@ -145,7 +145,7 @@ RESULT_FORMAT_IRIS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Resul
                       "Turtle", "JSON-LD", "N-Triples", "RDF_XML"]
 # characters no IRI path of ours holds: controls, the replacement of an undecodable byte, and
 # those an IRI may not contain (RFC 3987)
-_BAD_PATH = re.compile(r'[\x00-\x20\x7f-\x9f\ufffd<>"{}|\\^`]')
+_BAD_PATH = re.compile(r'[\x00-\x20\x7f-\x9f\ud800-\udfff\ufffd\u200e\u200f\u202a-\u202e\u2066-\u2069<>"{}|\\^`]')
 
 
 def safe_href(href: str | None) -> str | None:
@@ -198,6 +198,9 @@ class HeadersAndErrors:
                     if k not in headers:
                         headers[k] = v
             await send(message)
+        if self.catch and (bad := bad_path(scope.get("path", ""))):     # before any route sees it
+            await text_response(bad, 400)(scope, receive, send_with_headers)
+            return
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception as err:
