@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from . import model
 from .errors import InputError, Problem, shown
 from .model import BY_KEY, CLAIM_KINDS, REQUIRED
-from .records import Arm, Case, Claim, DeprecatedUse, Document, Exclusion, Source, Study, as_number
+from .checker import Checker, as_list, scalar, whole
+from .records import Arm, Case, Claim, Document, Exclusion, Source, Study, as_number
 from .ontology.terms import TermIndex
 from .yaml_lines import Node, parse_yaml
 
@@ -41,136 +40,10 @@ CASE_FIELDS = {"id", "study", "patient", "stage", "recurrence_site", "recurrence
                "progression_site", "progressed", "locator", "span", "note"}
 
 
-class _Checker:
-    """Collects problems for one file."""
-
-    def __init__(self, path: Path, terms: TermIndex):
-        self.path, self.terms = str(path), terms
-        self.problems: list[Problem] = []
-        self.deprecated: list[DeprecatedUse] = []
-
-    def bad(self, node: Any, field: str, value: object, message: str, hint: str = "") -> None:
-        line = node.lines.get(field.split(".")[-1], node.line) if isinstance(node, Node) else None
-        self.problems.append(Problem(self.path, line, field, value, message, hint))
-
-    def mapping(self, parent: Node, node: object, where: str, what: str) -> bool:
-        if isinstance(node, Node):
-            return True
-        message = f"{what} is empty" if node is None else f"{what} must be a set of 'key: value' lines"
-        self.bad(parent, where, node, message, "see docs/extraction-format.md")
-        return False
-
-    def unknown_fields(self, node: Node, allowed: set[str], where: str) -> None:
-        for key in node:
-            if key not in allowed:
-                self.bad(node, f"{where}.{key}", node[key], "unknown field", "allowed: " + ", ".join(sorted(allowed)))
-
-    def need(self, node: Node, fields: list[str], where: str) -> None:
-        for f in fields:
-            if node.get(f) in (None, "", []):
-                self.bad(node, f"{where}.{f}", node.get(f), "required field is missing")
-
-    def text(self, node: Node, field: str, where: str) -> str | None:
-        value = node.get(field)
-        if value is None or value == "":
-            return None
-        if isinstance(value, (Node, list)):
-            self.bad(node, f"{where}.{field}", value, "must be a single value, not a list or a mapping")
-            return None
-        return str(value)
-
-    def term(self, node: Node, field: str, where: str, root: str | None) -> str | None:
-        value = node.get(field)
-        if value is None:
-            return None
-        roots: list[str | None] = list(root.split("|")) if root else [None]
-        errors: list[str] = []
-        for r in roots:
-            try:
-                found = self.terms.resolve(str(value), r)
-            except LookupError as err:
-                errors.append(str(err))
-                continue
-            term = self.terms.terms[found]
-            if term.deprecated:
-                line = node.lines.get(field, node.line) if isinstance(node, Node) else None
-                self.deprecated.append(DeprecatedUse(self.path, line, f"{where}.{field}", str(value), found,
-                                                     term.replaced_by))
-            return found
-        self.bad(node, f"{where}.{field}", value, errors[0])
-        return None
-
-    def number(self, node: Node, field: str, where: str, lo: Decimal | int | None = None,
-               hi: Decimal | int | None = None, integer: bool = False) -> Decimal | Fraction | None:
-        value = node.get(field)
-        if value is None:
-            return None
-        num = as_number(value)
-        if num is None or (integer and (not isinstance(value, int) or isinstance(value, bool))):
-            self.bad(node, f"{where}.{field}", value, "not a number" if not integer else "not a whole number",
-                     "write digits as printed, e.g. 74.70" if not integer else "write a whole number, e.g. 17")
-            return None
-        if (lo is not None and num < lo) or (hi is not None and num > hi):
-            self.bad(node, f"{where}.{field}", value, f"out of range [{lo}, {hi if hi is not None else '∞'}]")
-        return num
-
-    def choice(self, node: Node, field: str, where: str, allowed: list[str] | tuple[str, ...]) -> str | None:
-        value = node.get(field)
-        if value is not None and value not in allowed:
-            self.bad(node, f"{where}.{field}", value, "not an allowed value", "allowed: " + ", ".join(allowed))
-            return None
-        return None if value is None else str(value)
-
-    def span(self, node: Node, where: str) -> tuple[int, int]:
-        s = node.get("span")
-        if not (isinstance(s, list) and len(s) == 2 and all(isinstance(x, int) and not isinstance(x, bool)
-                                                             for x in s)):
-            self.bad(node, f"{where}.span", s, "span must be [start, end] in characters", "e.g. span: [1200, 1260]")
-            return (0, 0)
-        if not 0 <= s[0] < s[1]:
-            self.bad(node, f"{where}.span", s, "span start must be >= 0 and before its end")
-        return (int(s[0]), int(s[1]))
-
-    def slug(self, node: Node, where: str, pattern: re.Pattern[str], hint: str) -> str:
-        value = node.get("id")
-        if value is not None and not pattern.fullmatch(str(value)):
-            self.bad(node, f"{where}.id", value, "not a valid id", hint)
-        return str(value) if value is not None else ""
-
-    def terms_of(self, node: Node, field: str, root: str, where: str) -> list[str]:
-        found = []
-        for value in _as_list(node.get(field)):
-            try:
-                term = self.terms.resolve(str(value), root)
-            except LookupError as err:
-                self.bad(node, f"{where}.{field}", value, str(err))
-                continue
-            found.append(term)
-            if self.terms.terms[term].deprecated:
-                self.deprecated.append(DeprecatedUse(self.path, node.lines.get(field, node.line), f"{where}.{field}",
-                                                     str(value), term, self.terms.terms[term].replaced_by))
-        return found
-
-
-def _whole(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _scalar(value: object) -> str | None:
-    """An id or reference as text; None for a list or a mapping (reported by the field checks)."""
-    return None if value is None or isinstance(value, (list, dict)) else str(value)
-
-
-def _as_list(value: object) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Source:
     """Load and check one extraction file; raise InputError listing every problem (draft claims too, unless allowed)."""
     data = parse_yaml(path)
-    c = _Checker(path, terms)
+    c = Checker(path, terms)
     c.unknown_fields(data, {"format", "document", "studies", "cases", "claims", "exclusions"}, "file")
     if data.get("format") != FORMAT:
         c.bad(data, "format", data.get("format"), "unknown format", f"expected {FORMAT}")
@@ -180,7 +53,7 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
         raise InputError(c.problems)
     document = _document(c, doc_node)
     studies: dict[str, Study] = {}
-    for i, node in enumerate(_as_list(data.get("studies"))):
+    for i, node in enumerate(as_list(data.get("studies"))):
         where = f"studies[{i}]"
         if not c.mapping(data, node, where, "a study"):
             continue
@@ -189,7 +62,7 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
             c.bad(node, f"{where}.id", study.id, "duplicate study id in this file")
         studies[study.id] = study
     cases: dict[str, Case] = {}
-    for i, node in enumerate(_as_list(data.get("cases"))):
+    for i, node in enumerate(as_list(data.get("cases"))):
         where = f"cases[{i}]"
         if not c.mapping(data, node, where, "a case"):
             continue
@@ -199,18 +72,18 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
         cases[case.id] = case
     claims: list[Claim] = []
     seen: dict[str, int] = {}
-    for i, node in enumerate(_as_list(data.get("claims"))):
+    for i, node in enumerate(as_list(data.get("claims"))):
         where = f"claims[{i}]"
         if not c.mapping(data, node, where, "a claim"):
             continue
-        cid = _scalar(node.get("id"))
+        cid = scalar(node.get("id"))
         if cid in seen:
             c.bad(node, f"{where}.id", cid, f"duplicate claim id (first used at line {seen[str(cid)]})",
                   "claim ids must be unique within a file")
         elif cid is not None:
             seen[str(cid)] = node.line
         if node.get("draft") and not allow_drafts:
-            c.bad(node, f"{where}.draft", True, "a draft claim; still to decide: " + ", ".join(map(str, _as_list(
+            c.bad(node, f"{where}.draft", True, "a draft claim; still to decide: " + ", ".join(map(str, as_list(
                 node.get("needs")))), "decide those fields, then delete the draft and needs lines")
         claim = _claim(c, node, where, studies, cases)
         if claim is not None:
@@ -223,7 +96,7 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
                                       f"claim '{claim.id}'.superseded_by", target, "names no other claim of this file",
                                       "superseded_by: the id of the claim that replaces it"))
     exclusions = []
-    for i, node in enumerate(_as_list(data.get("exclusions"))):
+    for i, node in enumerate(as_list(data.get("exclusions"))):
         where = f"exclusions[{i}]"
         if not c.mapping(data, node, where, "an exclusion"):
             continue
@@ -236,7 +109,7 @@ def load_source(path: Path, terms: TermIndex, allow_drafts: bool = False) -> Sou
                   c.deprecated)
 
 
-def _document(c: _Checker, doc: Node) -> Document:
+def _document(c: Checker, doc: Node) -> Document:
     c.unknown_fields(doc, DOCUMENT_FIELDS, "document")
     c.need(doc, ["id", "corpus_file", "sha256", "title", "authors", "year", "venue", "design"], "document")
     doc_id = c.slug(doc, "document", SLUG, "lowercase letters, digits and '-'")
@@ -249,14 +122,14 @@ def _document(c: _Checker, doc: Node) -> Document:
         c.bad(doc, "document.doi", doc["doi"], "not a bare DOI", "e.g. 10.3389/fonc.2022.910544")
     c.number(doc, "year", "document", lo=1900, hi=2100, integer=True)
     return Document(id=doc_id, corpus_file=str(doc.get("corpus_file")), sha256=str(doc.get("sha256")),
-                    title=str(doc.get("title")), authors=[str(a) for a in _as_list(doc.get("authors"))],
-                    year=_whole(doc.get("year")) or 0, venue=str(doc.get("venue")),
+                    title=str(doc.get("title")), authors=[str(a) for a in as_list(doc.get("authors"))],
+                    year=whole(doc.get("year")) or 0, venue=str(doc.get("venue")),
                     designs=c.terms_of(doc, "design", "StudyDesign", "document"), doi=c.text(doc, "doi", "document"),
                     language=c.text(doc, "language", "document"), note=c.text(doc, "note", "document"),
                     line=doc.line, lines=dict(doc.lines))
 
 
-def _study(c: _Checker, st: Node, where: str) -> Study:
+def _study(c: Checker, st: Node, where: str) -> Study:
     c.unknown_fields(st, STUDY_FIELDS, where)
     c.need(st, ["id", "label", "design"], where)
     study_id = c.slug(st, where, SLUG, "lowercase letters, digits and '-', e.g. vogl2023")
@@ -265,12 +138,12 @@ def _study(c: _Checker, st: Node, where: str) -> Study:
     n_qualifier = c.choice(st, "n_qualifier", where, ["approximately", "over", "at least", "up to"])
     if st.get("doi") and not DOI.fullmatch(str(st["doi"])):
         c.bad(st, f"{where}.doi", st["doi"], "not a bare DOI", "e.g. 10.1080/02656736.2023.2200582")
-    registry_ids = [str(r) for r in _as_list(st.get("registry_ids"))]
+    registry_ids = [str(r) for r in as_list(st.get("registry_ids"))]
     for rid in registry_ids:
         if not REGISTRY_ID.fullmatch(rid):
             c.bad(st, f"{where}.registry_ids", rid, "not a registry id", "e.g. NCT02364557, ChiCTR2100041979")
     arms = []
-    for j, arm in enumerate(_as_list(st.get("arms"))):
+    for j, arm in enumerate(as_list(st.get("arms"))):
         aw = f"{where}.arms[{j}]"
         if not c.mapping(st, arm, aw, "an arm"):
             continue
@@ -289,29 +162,30 @@ def _study(c: _Checker, st: Node, where: str) -> Study:
                  doi=c.text(st, "doi", where), reference=c.text(st, "reference", where),
                  title=c.text(st, "title", where), arms=arms, is_document=bool(st.get("is_document")),
                  note=c.text(st, "note", where), line=st.line,
-                 aliases=[str(a) for a in _as_list(st.get("aliases"))])
+                 aliases=[str(a) for a in as_list(st.get("aliases"))])
 
 
-def _case(c: _Checker, case: Node, where: str, studies: dict[str, Study]) -> Case:
+def _case(c: Checker, case: Node, where: str, studies: dict[str, Study]) -> Case:
     c.unknown_fields(case, CASE_FIELDS, where)
     c.need(case, ["id", "study", "patient", "recurrence_site", "operation", "progressed", "locator", "span"], where)
     span = c.span(case, where)
-    if _scalar(case.get("study")) not in studies:
+    if scalar(case.get("study")) not in studies:
         c.bad(case, f"{where}.study", case.get("study"), "study not defined in this file",
               "define it under studies: first")
     c.number(case, "patient", where, lo=1, integer=True)
     site_root = BY_KEY["site"].root
     return Case(id=str(case.get("id")), study=str(case.get("study")),
-                patient=_whole(case.get("patient")) or 0,
+                patient=whole(case.get("patient")) or 0,
                 recurrence_site=c.term(case, "recurrence_site", where, site_root) or "",
                 operation=c.term(case, "operation", where, "Modality") or "",
                 progressed=bool(case.get("progressed")), locator=str(case.get("locator")), span=span,
-                stage=c.text(case, "stage", where), recurrence_site_detail=c.text(case, "recurrence_site_detail", where),
+                stage=c.text(case, "stage", where),
+                recurrence_site_detail=c.text(case, "recurrence_site_detail", where),
                 progression_site=c.term(case, "progression_site", where, site_root),
                 note=c.text(case, "note", where), line=case.line, lines=dict(case.lines))
 
 
-def _claim(c: _Checker, cl: Node, where: str, studies: dict[str, Study], cases: dict[str, Case]) -> Claim | None:
+def _claim(c: Checker, cl: Node, where: str, studies: dict[str, Study], cases: dict[str, Case]) -> Claim | None:
     kind = cl.get("kind")
     if kind not in CLAIM_KINDS:
         c.bad(cl, f"{where}.kind", kind, "unknown claim kind", "allowed: " + ", ".join(CLAIM_KINDS))
@@ -321,14 +195,14 @@ def _claim(c: _Checker, cl: Node, where: str, studies: dict[str, Study], cases: 
     claim_id = c.slug(cl, where, CLAIM_ID, "letters, digits, '.', '_' and '-'")
     span = c.span(cl, where)
     known = ", ".join(sorted(map(str, studies)))
-    if _scalar(cl.get("study")) not in studies:
+    if scalar(cl.get("study")) not in studies:
         c.bad(cl, f"{where}.study", cl.get("study"), "cites a study this file does not define",
               f"add it under studies: (known here: {known})")
-    for cited in _as_list(cl.get("cites")):
-        if _scalar(cited) not in studies:
+    for cited in as_list(cl.get("cites")):
+        if scalar(cited) not in studies:
             c.bad(cl, f"{where}.cites", cited, "cites a study this file does not define",
                   f"add it under studies: (known here: {known})")
-    if cl.get("case") is not None and _scalar(cl["case"]) not in cases:
+    if cl.get("case") is not None and scalar(cl["case"]) not in cases:
         c.bad(cl, f"{where}.case", cl["case"], "case not defined in this file")
     values: dict[str, object] = {}
     for f in model.FIELDS:
@@ -352,7 +226,7 @@ def _claim(c: _Checker, cl: Node, where: str, studies: dict[str, Study], cases: 
                 values[f.key] = cl[f.key]
     for key in ("cites", "disagrees_with"):
         if cl.get(key):
-            values[key] = [str(v) for v in _as_list(cl[key])]
+            values[key] = [str(v) for v in as_list(cl[key])]
     if cl.get("case") is not None:
         values["case"] = str(cl["case"])
     _claim_rules(c, cl, where, kind, values)
@@ -364,7 +238,7 @@ def _claim(c: _Checker, cl: Node, where: str, studies: dict[str, Study], cases: 
                  line=cl.line, lines=dict(cl.lines))
 
 
-def _claim_rules(c: _Checker, cl: Node, where: str, kind: str, values: dict[str, object]) -> None:
+def _claim_rules(c: Checker, cl: Node, where: str, kind: str, values: dict[str, object]) -> None:
     """Rules between fields: a range or a value, a CI around its value, a rate with its time point."""
     value, low, high = (as_number(values.get(k)) for k in ("value", "value_low", "value_high"))
     mn, mx = as_number(values.get("min")), as_number(values.get("max"))
@@ -430,6 +304,6 @@ def _claim_rules(c: _Checker, cl: Node, where: str, kind: str, values: dict[str,
     if (retracted is not None or cl.get("superseded_by") is not None) and not cl.get("retraction_reason"):
         c.bad(cl, f"{where}.retraction_reason", None, "a retracted or superseded claim needs a reason",
               "retraction_reason: why the claim no longer stands")
-    for ref in _as_list(cl.get("disagrees_with")):
+    for ref in as_list(cl.get("disagrees_with")):
         if not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9._-]+", str(ref)):
             c.bad(cl, f"{where}.disagrees_with", ref, "not a claim reference", "write '<document id>:<claim id>'")

@@ -16,7 +16,7 @@ KG = Path(__file__).resolve().parent.parent / "kg"
 LAYERS = [
     "errors", "rdf", "paths", "model", "records", "yaml_lines",
     "ontology.terms", "ontology.build", "ontology.qc", "ontology.publish",
-    "sources", "spans", "evidence", "transform", "validate", "formats", "release", "export", "diff", "document_build", "audit",
+    "checker", "sources", "spans", "evidence", "transform", "validate", "formats", "release", "export", "diff", "document_build", "audit",
     "draft", "migrate", "build",
     "store", "load", "lifecycle", "query", "network", "fhir",
     "serve.guard", "serve.workers", "serve.charts", "serve.answers", "serve.headers", "serve.pages", "serve.files", "serve.app", "serve",
