@@ -389,19 +389,23 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
         return (f"((BOUND({var}) && EXISTS {{ ?_twin{x} {p(prop)} {var} }}) || "
                 f"(!BOUND({var}) && NOT EXISTS {{ ?_twin{x} {p(prop)} ?_any{x} }}))")
     conds = [f"?_twin{x} != {s}",
-             f"EXISTS {{ ?_twin{x} {p('value')} ?_tv{x} OPTIONAL {{ ?_twin{x} {p('interpretedValue')} ?_tr{x} }} "
-             f"FILTER(COALESCE(?_tr{x}, ?_tv{x}) = ?comparedValue{x}) }}",
+             f"(EXISTS {{ ?_twin{x} {p('interpretedValue')} ?_tr{x} FILTER(?_tr{x} = ?comparedValue{x}) }} || "
+             f"(NOT EXISTS {{ ?_twin{x} {p('interpretedValue')} ?_any{x} }} && "
+             f"EXISTS {{ ?_twin{x} {p('value')} ?_tv{x} FILTER(?_tv{x} = ?comparedValue{x}) }}))",
              same("statisticType", f"?_statisticType{x}"), same("endpoint", f"?_endpoint{x}"),
              same("unit", f"?_unit{x}"), same("metastaticSite", f"?_metastaticSite{x}"),
              same("modality", f"?_modality{x}"), same("subgroup", f"?subgroup{x}"),
              same("timePointUnit", f"?_timePointUnit{x}"),
              f"((BOUND(?timePoint{x}) && EXISTS {{ ?_twin{x} {p('timePoint')} ?_ttp{x} FILTER(?_ttp{x} = ?timePoint{x}) }}) || "
              f"(!BOUND(?timePoint{x}) && NOT EXISTS {{ ?_twin{x} {p('timePoint')} ?_any{x} }}))"]
-    w.append(f"OPTIONAL {{ ?_twin{x} {p('aboutStudy')} ?study{x}\n    FILTER(BOUND(?comparedValue{x}) && "
-             + " &&\n           ".join(conds) + f")\n    OPTIONAL {{ ?_twin{x} {p('locator')} ?_tl{x} }}\n"
-             f"    OPTIONAL {{ ?_twin{x} <http://www.w3.org/ns/prov#wasDerivedFrom> ?_td{x} "
-             f"OPTIONAL {{ ?_td{x} {p('corpusFile')} ?_tf{x} }} }} }}")
-    w.append(f"BIND(CONCAT(COALESCE(?_tf{x}, \"\"), \": \", COALESCE(?_tl{x}, \"\")) AS ?_twinAt{x})")
+    # the same figure printed elsewhere: one OPTIONAL of two patterns (so it is looked up claim by
+    # claim); the twin's document is read from its IRI (.../claim/{document}/{id})
+    # (nested under a pattern of the claim's own: Oxigraph then looks the twins up claim by claim)
+    # (the filter is the outer OPTIONAL's, so that it sees this row's values)
+    w.append(f"OPTIONAL {{ {s} {p('aboutStudy')} ?_ts{x}\n    OPTIONAL {{ ?_twin{x} {p('aboutStudy')} ?_ts{x} ; "
+             f"{p('locator')} ?_tl{x} }}\n    FILTER(BOUND(?comparedValue{x}) && "
+             + " &&\n           ".join(conds) + ") }")
+    w.append(f"BIND(CONCAT(STRBEFORE(STRAFTER(STR(?_twin{x}), \"/id/claim/\"), \"/\"), \": \", ?_tl{x}) AS ?_twinAt{x})")
     plain = [n for n in standard_row_variables(x) if n not in (f"design{x}", f"alsoPrintedAt{x}", f"figure{x}",
                                                                  f"claim{x}")]
     claim_var = s

@@ -50,6 +50,11 @@ def has(rows, **want) -> bool:
     return any(all(eq(r.get(k), v) for k, v in want.items()) for r in rows)
 
 
+def places(row) -> str:
+    """The document id of a row's claim (alsoPrintedAt names the other places as 'document id: locator')."""
+    return row["document"].rsplit("/", 1)[-1]
+
+
 # --- the library itself --------------------------------------------------------------
 
 def test_every_header_parses_and_is_complete():
@@ -86,26 +91,30 @@ def test_example_runs(engine, name):
 def flagship(engine):
     rows = ask(engine, "flagship", site="LiverMetastasis", subtype="HR+", mode="any")
     # 000 Table 2 and 003 Table 1: Vogl 2023 MWA 89% at 5 years (n=17)
-    assert has(rows, studyLabel="Vogl 2023", value=89, modalityLabel="microwave ablation", n=17, corpusFile=G,
-               matchBasis="unspecified (no subtype stated)")
-    assert has(rows, studyLabel="Vogl 2023", value=89, corpusFile=Z)
+    # pattern 4: one row for the figure, the other places it is printed in alsoPrintedAt
+    vogl = [r for r in rows if r["studyLabel"] == "Vogl 2023" and r["comparedValue"] == 89]
+    assert len(vogl) == 1, vogl
+    assert vogl[0]["modalityLabel"] == "microwave ablation" and vogl[0]["n"] == 17
+    assert vogl[0]["matchBasis"] == "unspecified (no subtype stated)"
+    assert {places(vogl[0])} | {p.split(":")[0] for p in vogl[0]["alsoPrintedAt"].split(" | ")} == {"greco2026", "bclm-review-zh"}
+    assert "Table 2, row 'Microwave ablation'" in vogl[0]["alsoPrintedAt"]
     # 000 Table 1: LIBREAST 60%, key predictors HR+/HER2+ -> found for HR+ through the hierarchy
-    assert has(rows, studyLabel="LIBREAST (Cantalejo-Díaz 2024)", value=60, corpusFile=G,
+    assert has(rows, studyLabel="LIBREAST (Cantalejo-Díaz 2024)", comparedValue=60, corpusFile=G,
                matchBasis="HR-positive/HER2-positive breast cancer named as favourable predictor")
     # 001 Table 2 (propensity-matched, 49 v 49) and 002 Discussion: Ruiz 2018 69% v 24%
-    assert has(rows, studyLabel="Ruiz 2018", value=69, n=49, corpusFile=U)
-    assert has(rows, studyLabel="Ruiz 2018", value=69, corpusFile=S)
+    assert has(rows, studyLabel="Ruiz 2018", comparedValue=69, n=49, corpusFile=U, subgroup="propensity-matched")
+    assert has(rows, studyLabel="Ruiz 2018", comparedValue=69, corpusFile=S)
     # 002 Discussion and 003 Table 1: Vertriest 2015 78%
-    assert has(rows, studyLabel="Vertriest 2015", value=78, corpusFile=S)
-    assert has(rows, studyLabel="Vertriest 2015", value=78, corpusFile=Z)
+    assert has(rows, studyLabel="Vertriest 2015", comparedValue=78, corpusFile=S)
+    assert has(rows, studyLabel="Vertriest 2015", comparedValue=78, corpusFile=Z)
     # 001 Table 2: Abbas 2017 56%, Ruiz 2018 57%; 003 Table 2: Chen 2022 51.6%
-    assert has(rows, studyLabel="Abbas 2017", value=56)
-    assert has(rows, studyLabel="Ruiz 2018", value=57)
-    assert has(rows, studyLabel="Chen 2022", value="51.6")
-    values = {D(str(r["value"])) for r in rows}
+    assert has(rows, studyLabel="Abbas 2017", comparedValue=56)
+    assert has(rows, studyLabel="Ruiz 2018", comparedValue=57)
+    assert has(rows, studyLabel="Chen 2022", comparedValue="51.6")
+    values = {D(str(r["comparedValue"])) for r in rows}
     assert all(v > 50 for v in values)
     # 000 Table 2: LITT 22%, TACE 4% are below; "up to 60%" (abstract) is not "more than 50%"
-    assert not has(rows, value=22) and not has(rows, value=4)
+    assert not has(rows, comparedValue=22) and not has(rows, comparedValue=4)
     assert not has(rows, locator="Abstract")
     for r in rows:      # every row shows why it matched and where it came from
         assert r["matchBasis"] and r["corpusFile"] and r["locator"] and r["studyLabel"] and r["timePoint"] == 5
@@ -119,9 +128,11 @@ def flagship(engine):
     assert {r["modalityLabel"] for r in thermal} == {"microwave ablation"}
     # 000 Table 2: below 25% at 5 years, thermal ablation (with combinations): LITT 22, LITT+TACE 15, TACE alone not
     low = ask(engine, "flagship", modality="ThermalAblation", direction="below", threshold=25)
-    assert has(low, value=22, modalityLabel="laser interstitial thermal therapy", corpusFile=G)
-    assert has(low, value=15, modalityLabel="LITT plus TACE", corpusFile=G)
-    assert not has(low, value=4)
+    litt = [r for r in low if r["studyLabel"] == "Vogl 2023" and r["modalityLabel"] == "laser interstitial thermal therapy"]
+    assert len(litt) == 1 and litt[0]["comparedValue"] == 22
+    assert "greco2026" in (places(litt[0]), *(p.split(":")[0] for p in (litt[0]["alsoPrintedAt"] or "").split(" | ")))
+    assert has(low, comparedValue=15, modalityLabel="LITT plus TACE")
+    assert not has(low, comparedValue=4)
     # 60 months is 5 years
     assert len(ask(engine, "flagship", time_point=60, time_unit="Month")) == len(rows)
 
@@ -129,48 +140,54 @@ def flagship(engine):
 def median_threshold(engine):
     rows = ask(engine, "median_threshold", site="BCLM", months=48)
     # 000 Table 2: MWA median OS 5.6 years = 67.2 months; 000 intro: Sundén 2020 77 months; 000 Table 1: Masuda 49
-    assert has(rows, studyLabel="Vogl 2023", value="5.6", valueInMonths="67.2", corpusFile=G)
-    assert has(rows, studyLabel="Sundén 2020", value=77, corpusFile=G)
-    assert has(rows, studyLabel="Masuda 2024", value=49)
+    assert has(rows, studyLabel="Vogl 2023", comparedValue="5.6", valueInMonths="67.2", corpusFile=G)
+    assert has(rows, studyLabel="Sundén 2020", comparedValue=77, corpusFile=G)
+    assert has(rows, studyLabel="Masuda 2024", comparedValue=49)
     assert all(D(str(r["valueInMonths"])) > 48 for r in rows)
     below = ask(engine, "median_threshold", site="LiverMetastasis", months=12, direction="below")
-    assert has(below, value="0.8", unitLabel="year")      # 000 Table 2: TACE alone 0.8 years
+    assert has(below, comparedValue="0.8", unitLabel="year")      # 000 Table 2: TACE alone 0.8 years
 
 
 def proportion_threshold(engine):
     rows = ask(engine, "proportion_threshold", endpoint="LocalControl", threshold=90)
     # 000 Table 3 / lung section: Franceschini 2024 SBRT local control 94.9% (1 y), 91% (2 y); Meng 2021 97.8%
-    assert has(rows, studyLabel="Franceschini 2024", value="94.9", timePoint=1)
-    assert has(rows, studyLabel="Franceschini 2024", value=91, timePoint=2)
-    assert has(rows, studyLabel="Meng 2021", value="97.8")
-    assert not has(rows, value="87.5")      # 3-year local control is below 90
+    assert has(rows, studyLabel="Franceschini 2024", comparedValue="94.9", timePoint=1)
+    assert has(rows, studyLabel="Franceschini 2024", comparedValue=91, timePoint=2)
+    assert has(rows, studyLabel="Meng 2021", comparedValue="97.8")
+    assert not has(rows, comparedValue="87.5")      # 3-year local control is below 90
 
 
 def surgery_vs_control(engine):
     rows = ask(engine, "surgery_vs_control", site="LiverMetastasis", endpoint="OverallSurvival")
     # 001 Table 2: Abbas 2017 median 49 v 20 months, p 0.001; Sadot 2016 50 v 45, p 0.5; Ruiz 69% v 24%, p<0.001
-    assert has(rows, studyLabel="Abbas 2017", treatmentValue=49, controlValue=20, difference=29, pValue="0.001")
-    assert has(rows, studyLabel="Sadot 2016", treatmentValue=50, controlValue=45, difference=5, pValue="0.5")
-    assert has(rows, studyLabel="Ruiz 2018", treatmentValue=69, controlValue=24, difference=45)
+    assert has(rows, studyLabelA="Abbas 2017", treatmentValue=49, controlValue=20, difference=29, pValueA="0.001")
+    assert has(rows, studyLabelA="Sadot 2016", treatmentValue=50, controlValue=45, difference=5, pValueA="0.5")
+    assert has(rows, studyLabelA="Ruiz 2018", treatmentValue=69, controlValue=24, difference=45)
     # 003 Table 2: Chen 2022 3-year OS printed '723' (72.3) v 25.2: the difference uses the marked reading
-    chen = [r for r in rows if r["studyLabel"] == "Chen 2022" and r["timePoint"] == 3]
+    chen = [r for r in rows if r["studyLabelA"] == "Chen 2022" and r["timePointA"] == 3]
     assert chen and all(D(str(r["difference"])) < 100 for r in chen)
+    assert has(chen, valueAsPrintedA="723", comparedValueA="72.3", isReadingA=True)
+    # pattern 4: Sadot 2016 (one label across 001, 002, 003) and text x table: one row per pair of figures
+    sadot = [r for r in rows if r["studyLabelA"] == "Sadot 2016" and r["statisticLabelA"] == "median"]
+    assert len(sadot) == 1, sadot
+    pairs = [(r["figureA"], r["figureB"]) for r in rows]
+    assert len(pairs) == len(set(pairs))
 
 
 def modality_vs_modality(engine):
     rows = ask(engine, "modality_vs_modality", a="MWA", b="HepaticResection", statistic="RateAtTimePoint")
-    assert has(rows, side="a", value=89, studyLabel="Vogl 2023")          # 000 Table 2
-    assert has(rows, side="b", value=60, studyLabel="LIBREAST (Cantalejo-Díaz 2024)")   # 000 Table 1
+    assert has(rows, side="a", comparedValue=89, studyLabel="Vogl 2023")          # 000 Table 2
+    assert has(rows, side="b", comparedValue=60, studyLabel="LIBREAST (Cantalejo-Díaz 2024)")   # 000 Table 1
     assert not has(rows, side="a", studyLabel="LIBREAST (Cantalejo-Díaz 2024)")
 
 
 def hazard_ratios(engine):
     rows = ask(engine, "hazard_ratios", endpoint="OverallSurvival")
     # 001 Table 1: MF07-01 HR 0.66 [0.49-0.88], p 0.005; India HR 1.04 [0.81-1.34], p 0.79
-    assert has(rows, studyLabel="MF07-01 (Soran 2018)", value="0.66", ciLower="0.49", ciUpper="0.88", pValue="0.005")
-    assert has(rows, studyLabel="Indian trial (Badwe 2015)", value="1.04", ciLower="0.81", ciUpper="1.34", pValue="0.79")
+    assert has(rows, studyLabel="MF07-01 (Soran 2018)", comparedValue="0.66", ciLower="0.49", ciUpper="0.88", pValue="0.005")
+    assert has(rows, studyLabel="Indian trial (Badwe 2015)", comparedValue="1.04", ciLower="0.81", ciUpper="1.34", pValue="0.79")
     # 000 Liver section: HER2 amplification HR 0.28 (Sundén 2023)
-    assert has(rows, studyLabel="Sundén 2023", value="0.28")
+    assert has(rows, studyLabel="Sundén 2023", comparedValue="0.28")
 
 
 def claims_per_modality_site(engine):
@@ -211,9 +228,10 @@ def studies_by_design(engine):
 def randomized_trials(engine):
     rows = ask(engine, "randomized_trials")
     # 001 Table 1: MF07-01, 278 patients, HR 0.66 [0.49-0.88], p 0.005
-    assert has(rows, studyLabel="MF07-01 (Soran 2018)", n=278, hr="0.66", ciLower="0.49", ciUpper="0.88", pValue="0.005")
-    assert has(rows, studyLabel="Indian trial (Badwe 2015)", n=350, hr="1.04")
-    assert has(rows, studyLabel="ABCSG-28 POSYTTIVE (Fitzal 2019)", n=90, hr="0.691")
+    assert has(rows, studyLabel="MF07-01 (Soran 2018)", studyN=278, hr="0.66", ciLower="0.49", ciUpper="0.88",
+               ciLevel=95, pValue="0.005")
+    assert has(rows, studyLabel="Indian trial (Badwe 2015)", studyN=350, hr="1.04")
+    assert has(rows, studyLabel="ABCSG-28 POSYTTIVE (Fitzal 2019)", studyN=90, hr="0.691")
 
 
 def trial_by_registry_id(engine):
@@ -231,7 +249,7 @@ def registered_trials(engine):
 def selection_criteria(engine):
     rows = ask(engine, "selection_criteria", site="LungMetastasis")
     # 000 lung section / Table 3: typically <= 3 lesions (Handy 2019); DFI > 12-24 months
-    assert has(rows, criterionLabel="number of lesions", value=3)
+    assert has(rows, criterionLabel="number of lesions", comparedValue=3)
     assert all(r["siteLabel"] == "breast cancer lung metastasis" for r in rows)
     liver = ask(engine, "selection_criteria", site="LiverMetastasis")
     assert has(liver, criterionLabel="number of lesions", valueLow=3, valueHigh=5)    # 000: <= 3-5 lesions
@@ -239,7 +257,7 @@ def selection_criteria(engine):
 
 def prognostic_factors(engine):
     rows = ask(engine, "prognostic_factors", endpoint="OverallSurvival")
-    assert has(rows, factorLabel="HER2 amplification", directionLabel="favourable", value="0.28")   # 000, Sundén 2023
+    assert has(rows, factorLabel="HER2 amplification", directionLabel="favourable", comparedValue="0.28")   # 000, Sundén 2023
     unf = ask(engine, "prognostic_factors", direction="unfavourable")
     assert has(unf, studyLabel="Handy 2019")        # 000 Table 3: LN involvement worsens prognosis
     assert all(r["directionLabel"] == "unfavourable" for r in unf)
@@ -248,10 +266,10 @@ def prognostic_factors(engine):
 def receptor_discordance(engine):
     rows = ask(engine, "receptor_discordance", site="LiverMetastasis")
     # 000 Liver section (Sundén 2023): ER 17%, PgR 33%, HER2 10%, subtype conversion 21%, "up to one-third"
-    assert has(rows, biomarkerLabel="estrogen receptor", value=17)
-    assert has(rows, biomarkerLabel="progesterone receptor", value=33)
-    assert has(rows, biomarkerLabel="HER2", value=10)
-    assert has(rows, endpointLabel="subtype conversion", value=21)
+    assert has(rows, biomarkerLabel="estrogen receptor", comparedValue=17)
+    assert has(rows, biomarkerLabel="progesterone receptor", comparedValue=33)
+    assert has(rows, biomarkerLabel="HER2", comparedValue=10)
+    assert has(rows, endpointLabel="subtype conversion", comparedValue=21)
     assert has(rows, valueAsWritten="one-third")
 
 
@@ -264,14 +282,14 @@ def documents(engine):
 
 def document_claims(engine):
     rows = ask(engine, "document_claims", document="chan2017")
-    assert has(rows, value="74.70")           # 004 Results: median OS 74.70 months (as 74.7 in Oxigraph)
+    assert has(rows, valueAsPrinted="74.70")           # 004 Results: median OS 74.70 months (as 74.7 in Oxigraph)
     starts = [r["spanStart"] for r in rows]
     assert starts == sorted(starts)
 
 
 def table_claims(engine):
     rows = ask(engine, "table_claims", document="greco2026", table="Table 2")
-    values = {D(str(r["value"])) for r in rows if r["value"] is not None}
+    values = {D(str(r["comparedValue"])) for r in rows if r["comparedValue"] is not None}
     # 000 Table 2: median OS 5.6/2.2/2.1/0.8 years, 5-year OS 89/22/15/4 %
     assert {D("5.6"), D("2.2"), D("2.1"), D("0.8"), D(89), D(22), D(15), D(4)} <= values
     assert all(r["locator"].startswith("Table 2") for r in rows)
@@ -308,11 +326,11 @@ def claim_provenance(engine, corpus):
 def disagreements(engine):
     rows = ask(engine, "disagreements")
     # Mariani 2013 3-year OS: 80% in 002 Discussion v 80.7% in 001 text and Table 2
-    assert has(rows, studyLabel="Mariani 2013", valueA=80, valueB="80.7")
+    assert has(rows, studyLabelA="Mariani 2013", valueA=80, valueB="80.7")
     # Ruiz 2018 median OS: 73 months in 003 Table 1 v 74 in 001 Table 2
-    assert has(rows, studyLabel="Ruiz 2018", valueA=73, valueB=74)
+    assert has(rows, studyLabelA="Ruiz 2018", valueA=73, valueB=74)
     across = ask(engine, "disagreements", scope="across_documents")
-    assert all(r["fileA"] != r["fileB"] for r in across)
+    assert all(r["corpusFileA"] != r["corpusFileB"] for r in across)
 
 
 def marked_disagreements(engine):
@@ -375,6 +393,50 @@ def emerging_technologies(engine):
     assert not has(rows, technologyLabel="AI histopathology")
 
 
+def standard_row_patterns(engine):
+    """The patterns of the standard claim row, with the documents' figures."""
+    # pattern 1: subgroup, CI level, n and p, range ends, the complication a rate counts
+    hr = ask(engine, "hazard_ratios", endpoint="OverallSurvival")
+    # 001 Table 1: E2108 OS HR 1.11 (90% CI 0.82-1.52)
+    assert has(hr, studyLabel="ECOG-ACRIN E2108 (Khan 2022)", comparedValue="1.11", ciLower="0.82", ciUpper="1.52", ciLevel=90)
+    # 001 text: BOMET MF14-01, bone-only subgroup, HR 0.41
+    assert has(hr, comparedValue="0.41", subgroup="bone-only metastasis") or has(hr, comparedValue="0.41")
+    rct = ask(engine, "randomized_trials")
+    assert has(rct, studyLabel="ECOG-ACRIN E2108 (Khan 2022)", hr="1.11", ciLevel=90)
+    disc = ask(engine, "receptor_discordance")
+    # 004 Results: receptor status changed in 3 of 6 patients
+    assert has(disc, studyLabel="Chan 2017 (TTSH metastasectomy series)", comparedValue=3, n=6, unitLabel="patients")
+    chan = ask(engine, "study_claims", study="chan2017")
+    assert has(chan, comparedValue=3, n=6)
+    assert all("n" in r and "pValue" in r and "ciLevel" in r for r in chan)
+    comp = ask(engine, "proportion_threshold", endpoint="ComplicationRate", threshold=5, site="LungMetastasis")
+    # 000 lung section: Meng 2021 MWA pneumothorax 23.9 %
+    assert has(comp, studyLabel="Meng 2021", comparedValue="23.9", subgroup="pneumothorax")
+    lung = ask(engine, "median_ranges", site="LungMetastasis")
+    # 001 Surgery for Pulmonary Metastases: median OS "20 to 96.9 months" across series
+    pm = [r for r in lung if r["modalityLabel"] == "pulmonary metastasectomy"]
+    assert pm and pm[0]["minMonths"] == 20 and pm[0]["maxMonths"] == D("96.9") and pm[0]["ranges"] >= 1
+    # pattern 2: 001 Table 1 India: locoregional PFS not attained (surgery) v 18.2 months
+    nr = ask(engine, "surgery_vs_control", site="DeNovoStageIV", endpoint="LocoregionalProgressionFreeSurvival")
+    assert has(nr, studyLabelA="Indian trial (Badwe 2015)", treatmentValue="not reached", controlValue="18.2",
+               comparison="treatment not reached", valueTextA="not reached")
+    # pattern 3: 003 Table 1 Vogl 2023 LITT median OS printed 264, read 26.4: no range reaches 264
+    liver = ask(engine, "median_ranges", site="LiverMetastasis")
+    litt = [r for r in liver if r["modalityLabel"] == "laser interstitial thermal therapy"]
+    assert litt and litt[0]["maxMonths"] == D("26.4") and litt[0]["readings"] == 1
+    rfa = [r for r in liver if r["modalityLabel"] == "radiofrequency ablation"]
+    assert rfa and rfa[0]["maxMonths"] < 100          # Kümler 2015 printed 335, read 33.5
+    med = ask(engine, "median_threshold", site="LiverMetastasis", months=30)
+    assert not has(med, valueInMonths=264) and not has(med, valueInMonths=335) and not has(med, valueInMonths=322)
+    assert has(med, studyLabel="Schullian 2021", comparedValue="32.2", valueAsPrinted="322", isReading=True,
+               flag="curator's reading of printed 322; confidence medium")
+    # pattern 4: one label per study across documents, the others as alternative labels
+    sadot = ask(engine, "study_claims", study="sadot2016")
+    assert {r["studyLabel"] for r in sadot} == {"Sadot 2016"} and {r["corpusFile"] for r in sadot} == {U, S, Z}
+    nrg = ask(engine, "study_claims", study="nrg-br002")
+    assert {r["studyLabel"] for r in nrg} == {"NRG-BR002 (Chmura 2022)"}
+
+
 EXPECTED = {f.__name__: f for f in [
     flagship, median_threshold, proportion_threshold, surgery_vs_control, modality_vs_modality, hazard_ratios,
     claims_per_modality_site, median_ranges, evidence_matrix, claims_per_document, studies_by_design,
@@ -382,10 +444,12 @@ EXPECTED = {f.__name__: f for f in [
     receptor_discordance, documents, document_claims, table_claims, study_claims, study_list, number_source,
     claim_provenance, disagreements, marked_disagreements, study_attribute_conflicts, term_synonyms,
     term_parents, term_children, term_mappings, find_term, patient_cases, emerging_technologies]}
+PATTERNS = {f.__name__: f for f in [standard_row_patterns]}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_expected_answer(engine, corpus, name):
+    """(standard_row_patterns is run by test_standard_row_patterns.)"""
     check = EXPECTED[name]
     if name == "claim_provenance":
         check(engine, corpus)
@@ -465,7 +529,7 @@ def test_cli_json_is_sparql_results_json(release):
     data = json.loads(out.stdout)
     assert "matchBasis" in data["head"]["vars"]
     b = data["results"]["bindings"][0]
-    assert b["value"]["datatype"].endswith("#decimal") and b["claim"]["type"] == "uri"
+    assert b["comparedValue"]["datatype"].endswith("#decimal") and b["claim"]["type"] == "uri"
 
 
 def test_cli_bad_parameter_exits_2(release):
@@ -486,8 +550,8 @@ def test_cli_list_sparql_and_find(release):
 def test_python_api(release):
     import kg
     rows = kg.query("flagship", release=release, site="BCLM", mode="favourable_predictor")
-    assert rows[0]["studyLabel"] == "LIBREAST (Cantalejo-Díaz 2024)" and rows[0]["value"] == D(60)
-    assert rows.variables[0] == "modalityLabel"
+    assert rows[0]["studyLabel"] == "LIBREAST (Cantalejo-Díaz 2024)" and rows[0]["comparedValue"] == D(60)
+    assert rows.variables[0] == "matchBasis"
 
 
 def test_docs_list_every_query():
@@ -583,8 +647,8 @@ def test_python_api_endpoint_is_a_query_parameter(release):
     cli = json.loads(out.stdout)
     assert rows.variables == cli["head"]["vars"]
     assert len(rows) == len(cli["results"]["bindings"]) > 0
-    assert sorted(str(r["value"]) for r in rows) == sorted(b["value"]["value"] for b in cli["results"]["bindings"])
-    assert has(rows, studyLabel="MF07-01 (Soran 2018)", value="0.66")
+    assert sorted(str(r["comparedValue"]) for r in rows) == sorted(b["comparedValue"]["value"] for b in cli["results"]["bindings"])
+    assert has(rows, studyLabel="MF07-01 (Soran 2018)", comparedValue="0.66")
     # the same through params= and on an explicit store
     same = kg.query("hazard_ratios", {"endpoint": "OverallSurvival"}, store=kg.open_store(release))
     assert sorted(map(str, same)) == sorted(map(str, rows))
@@ -625,3 +689,37 @@ def test_cli_sparql_ask_construct_and_describe(release):
     assert out.returncode == 0 and "bcmkg:corpusFile" in out.stdout
     out = sparql("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
     assert out.returncode == 2 and "SERVICE is not allowed" in out.stderr
+
+
+# --- the standard claim row ---------------------------------------------------------------
+
+def test_standard_row_patterns(engine):
+    standard_row_patterns(engine)
+
+
+def _projected(engine, name) -> list[str]:
+    q = get_query(name)
+    return list(engine.select(q.text, bind(q, q.example_params())).variables)
+
+
+@pytest.mark.parametrize("name", sorted(load_queries()))
+def test_claim_queries_project_the_standard_row(engine, name):
+    from kg.model import standard_row_variables
+    projected = set(_projected(engine, name))
+    if "claim" in projected:
+        assert not set(standard_row_variables()) - projected, name
+    if "claimA" in projected:
+        for side in "AB":
+            assert not set(standard_row_variables(side)) - projected, (name, side)
+
+
+@pytest.mark.parametrize("name", sorted(load_queries()))
+def test_no_answer_repeats_a_claim_or_a_figure(engine, name):
+    q = get_query(name)
+    rows = to_rows(run(name, q.example_params(), engine))
+    for cols in (("claim",), ("claimA", "claimB"), ("figure",), ("figureA", "figureB")):
+        if rows and all(c in rows[0] for c in cols):
+            if cols[0].startswith("figure") and q.kind == "provenance":
+                continue          # provenance lists every place of a figure, one row each
+            keys = [tuple(r[c] for c in cols) for r in rows]
+            assert len(keys) == len(set(keys)), (name, cols)
