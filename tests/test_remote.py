@@ -174,3 +174,17 @@ def test_every_query_form_gives_the_same_types_remote_and_embedded(loaded, embed
     bound = loaded.select("SELECT ?o WHERE { ?d <https://w3id.org/bcmkg/vocab/corpusFile> ?o }",
                           {"d": ox.NamedNode("https://w3id.org/bcmkg/id/document/greco2026")})
     assert bound.rows == [{"o": ox.Literal("000_922cf6fdf7f0a20b.txt")}]
+
+
+@pytest.mark.parametrize("name", sorted(__import__("test_queries").EXPECTED) + ["standard_row_patterns"])
+def test_expected_answer_remote(name, loaded):
+    """Every query's expected answer (tests/test_queries.py), read from the documents, on the real server too."""
+    import test_queries
+    check = test_queries.PATTERNS.get(name) or test_queries.EXPECTED[name]
+    if name == "claim_provenance":
+        from conftest import CORPUS
+        if not CORPUS.is_dir():
+            pytest.skip("the corpus is not beside the project")
+        check(loaded, CORPUS)
+    else:
+        check(loaded)
