@@ -20,14 +20,15 @@ Kinds of value:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Mapping
+from typing import Any, Mapping
 
 __all__ = ["Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
            "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "claim_row", "claim_row_patterns",
            "export_columns", "jsonld_terms", "standard_row_variables", "standard_row_sparql",
-           "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN"]
+           "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "one_row_per_figure"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"
 ALL = frozenset({O, P, S, C, E})
@@ -278,58 +279,32 @@ def jsonld_terms() -> dict[str, dict[str, str]]:
 
 
 # --- the standard claim row of the named queries -------------------------------------------
-#
-# Every named query that returns claims projects these variables (queries/*.rq; a test checks
-# each query's SELECT against `standard_row_variables()`). Each comes from one FIELDS row (a term
-# or enum field as its label, `<prop>Label`), or is one of the row's own columns below. The value
-# rule: `comparedValue` is the curator's reading (interpretedValue) where there is one, else the
-# typed value; `valueText` shows the figure as printed with its qualifier, range and reading, so a
-# qualitative value ("not reached") is kept and shown as such; `flag` says when a row rests on a
-# reading or on a medium/low-confidence value. `figure` names the figure (the smallest claim IRI
-# among the claims that print it: same study, endpoint, statistic, time point, site, modality,
-# subgroup, unit and value) and `alsoPrintedAt` lists the other places it is printed.
-
+# Every named query that returns claims projects these variables (a test checks each query's SELECT);
+# each comes from one FIELDS row (term/enum fields as `<prop>Label`) or is one of the row's own columns.
+# The value rule (comparedValue = the curator's reading, else the value; qualitative values kept in
+# valueText; readings and medium/low confidence flagged) and one row per figure: docs/cookbook.md.
 #: YAML keys of FIELDS rows in the standard row, in column order (term/enum -> <prop>Label)
 STANDARD_ROW_KEYS = ["value_qualifier", "value_low", "value_high", "unit", "statistic", "endpoint", "time_point",
                      "time_unit", "site", "modality", "arm", "subgroup", "subtype", "subtype_basis", "comparator",
                      "n", "ci_lower", "ci_upper", "ci_level", "p_value", "p_qualifier", "confidence"]
-#: columns of the standard row that no single FIELDS row holds: (variable, meaning)
-STANDARD_ROW_OWN = [
-    ("valueText", "the figure as printed, with its qualifier, range and the curator's reading"),
-    ("valueAsPrinted", "the value exactly as printed (bcmkg:valueAsPrinted)"),
-    ("comparedValue", "the value every comparison uses: the curator's reading, else the value"),
-    ("isReading", "true when comparedValue is a curator's reading of a printed misread"),
-    ("flag", "rests on a curator's reading, or on a medium/low-confidence value"),
-    ("study", "the study IRI"), ("studyLabel", "the study's label"),
-    ("design", "the study's designs"), ("document", "the document IRI"), ("corpusFile", "the corpus file"),
-    ("locator", "table/row/column or section/paragraph"), ("spanStart", "evidence span start"),
-    ("spanEnd", "evidence span end"), ("figure", "the figure this claim prints (its first claim IRI)"),
-    ("alsoPrintedAt", "the other places the same figure is printed (corpus file: locator)"),
-]
+#: columns of the standard row that no single FIELDS row holds (docs/cookbook.md says what each holds)
+STANDARD_ROW_OWN = ["valueText", "valueAsPrinted", "comparedValue", "isReading", "flag", "study", "studyLabel",
+                    "design", "document", "corpusFile", "locator", "spanStart", "spanEnd", "figure", "alsoPrintedAt"]
+
+
+_ROW_NAMES = {"statisticType": "statistic", "sampleSize": "n", "pValueQualifier": "pQualifier",
+              "metastaticSite": "site", "timePointUnit": "timeUnit"}
 
 
 def _row_var(f: Field) -> str:
-    name = str(f.prop)
-    if name == "statisticType":
-        name = "statistic"
-    if name == "sampleSize":
-        return "n"
-    if name == "pValueQualifier":
-        return "pQualifier"
-    if name == "metastaticSite":
-        name = "site"
-    if name == "timePointUnit":
-        name = "timeUnit"
+    name = _ROW_NAMES.get(str(f.prop), str(f.prop))
     return name + "Label" if f.kind in ("term", "enum") else name
 
 
 def standard_row_variables(suffix: str = "") -> list[str]:
     """The variables every claim-returning named query projects (with `suffix` for the second
     claim of a pair: claimA, valueTextA, ...)."""
-    names = ["claim", "valueText", "valueAsPrinted", "comparedValue", "isReading", "flag",
-             *(_row_var(BY_KEY[k]) for k in STANDARD_ROW_KEYS),
-             *(v for v, _ in STANDARD_ROW_OWN if v not in ("valueText", "valueAsPrinted", "comparedValue",
-                                                          "isReading", "flag"))]
+    names = ["claim", *STANDARD_ROW_OWN[:5], *(_row_var(BY_KEY[k]) for k in STANDARD_ROW_KEYS), *STANDARD_ROW_OWN[5:]]
     return [n + suffix for n in names]
 
 
@@ -350,15 +325,13 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
              f"{p('locator')} ?locator{x} .")
     w.append(f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }}")
     w.append(f"OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }}")
-    w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
+    w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} "
+             f"OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
              f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#start> ?spanStart{x} }} "
              f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#end> ?spanEnd{x} }} }} }}")
-    w.append(f"OPTIONAL {{ {s} {p('value')} ?_value{x} }}")
-    w.append(f"OPTIONAL {{ {s} {p('valueAsPrinted')} ?valueAsPrinted{x} }}")
-    w.append(f"OPTIONAL {{ {s} {p('valueAsWritten')} ?_written{x} }}")
-    w.append(f"OPTIONAL {{ {s} {p('interpretedValue')} ?_reading{x} }}")
-    w.append(f"OPTIONAL {{ {s} {p('valueLowAsPrinted')} ?_lowP{x} }}")
-    w.append(f"OPTIONAL {{ {s} {p('valueHighAsPrinted')} ?_highP{x} }}")
+    w += [f"OPTIONAL {{ {s} {p(prop)} ?{var}{x} }}" for prop, var in (
+        ("value", "_value"), ("valueAsPrinted", "valueAsPrinted"), ("valueAsWritten", "_written"),
+        ("interpretedValue", "_reading"), ("valueLowAsPrinted", "_lowP"), ("valueHighAsPrinted", "_highP"))]
     for k in STANDARD_ROW_KEYS:
         f = BY_KEY[k]
         var = _row_var(f) + x
@@ -396,22 +369,52 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
              same("unit", f"?_unit{x}"), same("metastaticSite", f"?_metastaticSite{x}"),
              same("modality", f"?_modality{x}"), same("subgroup", f"?subgroup{x}"),
              same("timePointUnit", f"?_timePointUnit{x}"),
-             f"((BOUND(?timePoint{x}) && EXISTS {{ ?_twin{x} {p('timePoint')} ?_ttp{x} FILTER(?_ttp{x} = ?timePoint{x}) }}) || "
+             f"((BOUND(?timePoint{x}) && EXISTS {{ ?_twin{x} {p('timePoint')} ?_ttp{x} "
+             f"FILTER(?_ttp{x} = ?timePoint{x}) }}) || "
              f"(!BOUND(?timePoint{x}) && NOT EXISTS {{ ?_twin{x} {p('timePoint')} ?_any{x} }}))"]
-    # the same figure printed elsewhere: one OPTIONAL of two patterns (so it is looked up claim by
-    # claim); the twin's document is read from its IRI (.../claim/{document}/{id})
-    # (nested under a pattern of the claim's own: Oxigraph then looks the twins up claim by claim)
-    # (the filter is the outer OPTIONAL's, so that it sees this row's values)
+    # the same figure elsewhere: nested, the filter outside (it sees the row); see docs/cookbook.md
     w.append(f"OPTIONAL {{ {s} {p('aboutStudy')} ?_ts{x}\n    OPTIONAL {{ ?_twin{x} {p('aboutStudy')} ?_ts{x} ; "
              f"{p('locator')} ?_tl{x} }}\n    FILTER(BOUND(?comparedValue{x}) && "
              + " &&\n           ".join(conds) + ") }")
-    w.append(f"BIND(CONCAT(STRBEFORE(STRAFTER(STR(?_twin{x}), \"/id/claim/\"), \"/\"), \": \", ?_tl{x}) AS ?_twinAt{x})")
+    w.append(f"BIND(CONCAT(STRBEFORE(STRAFTER(STR(?_twin{x}), \"/id/claim/\"), \"/\"), \": \", ?_tl{x}) "
+             f"AS ?_twinAt{x})")
     plain = [n for n in standard_row_variables(x) if n not in (f"design{x}", f"alsoPrintedAt{x}", f"figure{x}",
                                                                  f"claim{x}")]
     claim_var = s
     select = " ".join([claim_var, *(f"?{n}" for n in plain)]) + (
         f"\n       (GROUP_CONCAT(DISTINCT ?_dl{x}; separator=\"; \") AS ?design{x})"
-        f"\n       (IF(COUNT(?_twin{x}) = 0 || STR({s}) < MIN(STR(?_twin{x})), STR({s}), MIN(STR(?_twin{x}))) AS ?figure{x})"
-        f"\n       (GROUP_CONCAT(DISTINCT IF(BOUND(?_twin{x}), ?_twinAt{x}, ?_no{x}); separator=\" | \") AS ?alsoPrintedAt{x})")
+        f"\n       (IF(COUNT(?_twin{x}) = 0 || STR({s}) < MIN(STR(?_twin{x})), STR({s}), MIN(STR(?_twin{x})))"
+        f" AS ?figure{x})"
+        f"\n       (GROUP_CONCAT(DISTINCT IF(BOUND(?_twin{x}), ?_twinAt{x}, ?_no{x}); separator=\" | \")"
+        f" AS ?alsoPrintedAt{x})")
     group = " ".join([claim_var, *(f"?{n}" for n in plain)])
     return {"select": select, "where": "\n  ".join(w), "group": group}
+
+
+def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
+                       every_place: bool = False) -> list[dict[str, Any]]:
+    """One row per figure (equal `figure*` columns): the one stating the most, ties to the first; `every_place`
+    keeps all. GROUP_CONCAT lists (alsoPrintedAt, design) are sorted: every engine gives the same cell."""
+    lists = {v: sep for v in variables for pre, sep in (("alsoPrintedAt", " | "), ("design", "; "))
+             if re.fullmatch(pre + r"[A-Z]?", v)}
+    rows = [{k: _sorted(v, lists[k]) if k in lists else v for k, v in r.items()} for r in rows] if lists else rows
+    keys = [v for v in variables if re.fullmatch(r"figure[A-Z]?", v)]
+    best: dict[tuple[object, ...], int] = {}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        key = tuple(row.get(k) for k in keys)
+        if every_place or not keys or None in key or key not in best:
+            best[key] = len(out)
+            out.append(row)
+        elif _filled(row) > _filled(out[best[key]]):
+            out[best[key]] = row
+    return out
+
+
+def _sorted(term: Any, sep: str) -> Any:
+    text = getattr(term, "value", None)
+    return type(term)(sep.join(sorted(text.split(sep)))) if isinstance(text, str) and sep in text else term
+
+
+def _filled(row: Mapping[str, Any]) -> int:
+    return sum(1 for v in row.values() if v is not None and str(getattr(v, "value", v)) != "")

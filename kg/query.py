@@ -318,48 +318,10 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
     return hide_params(q, result)
 
 
-def hide_params(q: NamedQuery, result: Result) -> Result:
-    """Parameters are projected only so SEP-0007 substitution can bind them; drop those columns.
-    A figure printed in several places is one row (`one_row_per_figure`)."""
-    keep = [v for v in result.variables if v not in q.params]
-    return one_row_per_figure(q, Result(keep, [{k: r.get(k) for k in keep} for r in result.rows], result.seconds))
-
-
-def one_row_per_figure(q: NamedQuery, result: Result) -> Result:
-    """Keep the first row (in the query's order) of the rows that print the same figure: rows whose
-    `figure*` columns (kg.model.standard_row_sparql) are all equal; the others' places are in the
-    kept row's `alsoPrintedAt`. Provenance queries list every place, one row each."""
-    lists = {v: sep for v in result.variables for pre, sep in (("alsoPrintedAt", " | "), ("design", "; "))
-             if re.fullmatch(pre + r"[A-Z]?", v)}
-    if lists:       # GROUP_CONCAT has no order: sort each list so every engine gives the same cell
-        result = Result(result.variables, [{k: _sorted_list(v, lists[k]) if k in lists else v for k, v in r.items()}
-                                           for r in result.rows], result.seconds)
-    keys = [v for v in result.variables if re.fullmatch(r"figure[A-Z]?", v)]
-    if not keys or q.kind == "provenance":
-        return result
-    best: dict[tuple[object, ...], int] = {}        # figure key -> index of the kept row
-    rows: list[dict[str, Any] | None] = []
-    for row in result.rows:
-        key = tuple(row.get(k) for k in keys)
-        if None in key or key not in best:
-            best[key] = len(rows)
-            rows.append(row)
-            continue
-        kept = rows[best[key]]
-        # the place that states the most (n, p, CI, ...) stands for the figure; ties keep the first
-        if kept is not None and _filled(row) > _filled(kept):
-            rows[best[key]] = row
-    return Result(result.variables, [r for r in rows if r is not None], result.seconds)
-
-
-def _sorted_list(term: Any, sep: str) -> Any:
-    if isinstance(term, ox.Literal) and sep in term.value:
-        return ox.Literal(sep.join(sorted(term.value.split(sep))))
-    return term
-
-
-def _filled(row: Mapping[str, Any]) -> int:
-    return sum(1 for v in row.values() if v is not None and str(getattr(v, "value", v)) != "")
+def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter columns (SEP-0007); one row per figure
+    from .model import one_row_per_figure
+    return Result((keep := [v for v in result.variables if v not in q.params]), one_row_per_figure(
+        keep, [{k: r.get(k) for k in keep} for r in result.rows], q.kind == "provenance"), result.seconds)
 
 
 _KNOWN = ("PREFIX bcmkg: <" + _VOCAB + "> SELECT ?x WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
