@@ -119,7 +119,11 @@ def test_check_and_list_name_the_drafts(drafted, capsys):
 def test_add_document_never_overwrites(drafted, capsys):
     _, base, _ = drafted
     assert main(["add-document", str(base / "corpus" / SEN), "--sources", str(base / "sources")]) == 2
-    assert "already registered" in capsys.readouterr().err
+    assert "this corpus file is already registered" in capsys.readouterr().err
+    other = base / "corpus" / "009_other.txt"
+    other.write_text((base / "corpus" / SEN).read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["add-document", str(other), "--sources", str(base / "sources")]) == 2
+    assert "this document id is taken" in capsys.readouterr().err
 
 
 def test_abbreviations_hold_where_their_tag_says():

@@ -177,9 +177,12 @@ def add_document(file: Path, sources_dir: Path, ontology_dir: Path, doc_id: str 
     sources_dir = Path(sources_dir)
     existing = sorted(sources_dir.glob("*.yaml"))
     for p in existing:
-        if p.name.split("_", 1)[-1] == f"{doc_id}.yaml" or _corpus_file_of(p) == file.name:
-            raise InputError(Problem(str(p), None, "document", file.name, "this document is already registered",
-                                     "edit that file, or give another --id"))
+        if _corpus_file_of(p) == file.name:
+            raise InputError(Problem(str(p), None, "document.corpus_file", file.name,
+                                     "this corpus file is already registered", "edit that extraction file"))
+        if p.name.split("_", 1)[-1] == f"{doc_id}.yaml":
+            raise InputError(Problem(str(p), None, "document.id", doc_id, "this document id is taken",
+                                     "give another --id"))
     numbers = [int(p.name[:3]) for p in existing if p.name[:3].isdigit()]
     target = sources_dir / f"{(max(numbers) + 1) if numbers else 0:03d}_{doc_id}.yaml"
     if target.exists():
