@@ -124,6 +124,8 @@ def miss_kind(c: Claim, text: str) -> str:
         return "OCR table row"
     if c.values.get("interpretation"):
         return "reinterpreted value"
+    if re.search(r"[A-Za-z.]$", text[max(0, c.span[0] - 1):c.span[0]]) or re.match(r"[A-Za-z]", text[c.span[1]:]):
+        return "number glued to OCR noise"
     return "prose figure"
 
 
