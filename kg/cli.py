@@ -244,22 +244,69 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
 
 def add_query(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", help="named query (see --list)")
-    p.add_argument("--list", action="store_true", help="list the named queries")
+    p.add_argument("--list", action="store_true", help="list the named queries with their parameters")
     p.add_argument("--docs", action="store_true", help="write the query documentation (Markdown)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--output", "-o", type=Path, default=None)
+    p.add_argument("--columns", "-c", default=None, metavar="A,B,...",
+                   help="table columns, comma-separated, or 'all' (default: the query's own and the main claim ones)")
+    p.conflict_handler = p._optionals.conflict_handler = "resolve"   # -h/--help with NAME: the query's parameters
+    p.add_argument("-h", "--help", action="store_true", help="this help; with NAME, that query's parameters")
+    p.set_defaults(query_parser=p)
     _engine_args(p)
 
 
+#: the claim columns a terminal table shows by default (the rest: --columns all)
+TABLE_COLUMNS = ["valueText", "flag", "unitLabel", "endpointLabel", "timePoint", "timeUnitLabel", "siteLabel",
+                 "modalityLabel", "subgroup", "n", "pValue", "studyLabel", "corpusFile", "locator"]
+PAIR_COLUMNS = ["studyLabelA", "endpointLabelA", "statisticLabelA", "timePointA", "modalityLabelA", "valueTextA",
+                "modalityLabelB", "valueTextB", "pValueA", "flagA", "flagB", "corpusFileA", "locatorA", "corpusFileB",
+                "locatorB"]
+
+
+def _table_columns(variables: list[str]) -> list[str] | None:
+    """The query's own columns (before the standard claim row) and the main claim columns."""
+    start = "claimA" if "claimA" in variables else "claim" if "valueText" in variables else None
+    if start is None:
+        return None
+    own = variables[:variables.index(start)]
+    return own + [v for v in (PAIR_COLUMNS if start == "claimA" else TABLE_COLUMNS) if v in variables and v not in own]
+
+
+def _describe(q: object, full: bool) -> str:
+    lines = [f"{q.name:28s} {q.kind:13s} {q.title}\n"]           # type: ignore[attr-defined]
+    for p in q.params.values():                                    # type: ignore[attr-defined]
+        default = "required" if p.required else f"default {p.default}"
+        lines.append(f"    --param {p.name}=...  {p.type}, {default}; {p.describe_values()}: {p.description}\n")
+    if full:
+        lines.append(f"\n{q.description}\n\nexample: {q.example}\n")      # type: ignore[attr-defined]
+    return "".join(lines)
+
+
 def cmd_query(a: argparse.Namespace) -> int:
+    import shutil
+
     from .formats import format_result
-    from .query import docs_markdown, load_queries, parse_params, run
+    from .query import docs_markdown, get_query, load_queries, parse_params, run
     from .store import open_store
-    if a.list or a.docs or not a.name:
-        text = docs_markdown(release=a.release) if a.docs else "".join(
-            f"{q.name:28s} {q.kind:13s} {q.title}\n" for q in load_queries().values())
+    if a.help and not a.name:
+        a.query_parser.print_help()
+        return 0
+    if a.docs:
+        text = docs_markdown(release=a.release)
+    elif a.list or a.help or not a.name:
+        text = "".join(_describe(q, bool(a.name)) for q in ([get_query(a.name)] if a.name else load_queries().values()))
     else:
-        text = format_result(run(a.name, parse_params(a.param), open_store(a.release, a.endpoint)), a.format)
+        q, params = get_query(a.name), parse_params(a.param)
+        result = run(a.name, params, open_store(a.release, a.endpoint))
+        table = a.format == "table"
+        cols = (None if a.columns == "all" else a.columns.split(",") if a.columns else
+                _table_columns(result.variables) if table else None)
+        text = format_result(result, a.format, shutil.get_terminal_size((160, 24)).columns if table else 0, cols)
+        if "mode" in q.params and "mode" not in params:     # say which subtype mode answered
+            mode = q.params["mode"]
+            note = f"subtype mode: {mode.default} (the default; choose with --param mode={'|'.join(mode.allowed)})\n"
+            text, _ = (text + note, None) if a.format in ("table", "md") else (text, sys.stderr.write(note))
     (a.output.write_text(text, encoding="utf-8") if a.output else sys.stdout.write(text))
     return 0
 

@@ -73,27 +73,30 @@ def cell_text(term: object) -> str:
     return str(term)
 
 
-def format_result(result: Result, fmt: str = "table") -> str:
-    """A SELECT answer as `table` (terminal), `csv` / `json` (SPARQL 1.1 results) or `md`."""
+def format_result(result: Result, fmt: str = "table", width: int = 0, columns: list[str] | None = None) -> str:
+    """A SELECT answer as `table` (cells cut with '…' to fit `width`), `csv` / `json` (SPARQL 1.1) or `md`."""
     if fmt in ("json", "csv"):
         text = result_bytes(result, fmt).decode("utf-8")
         return text if text.endswith("\n") else text + "\n"
-    cells = [[cell_text(row.get(v)) for v in result.variables] for row in result.rows]
+    names = columns or result.variables
+    if bad := set(names) - set(result.variables):
+        raise QueryError(f"unknown column(s) {', '.join(sorted(bad))}; columns: {', '.join(result.variables)}")
+    cells = [[cell_text(row.get(v)) for v in names] for row in result.rows]
     if fmt == "md":
-        def esc(s: str) -> str:
-            return s.replace("|", "\\|").replace("\n", " ")
-        lines = ["| " + " | ".join(result.variables) + " |",
-                 "|" + "|".join("---" for _ in result.variables) + "|"]
-        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in cells]
+        lines = ["| " + " | ".join(names) + " |", "|" + "|".join("---" for _ in names) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in r) + " |" for r in cells]
         return "\n".join(lines) + "\n"
     if fmt == "table":
-        widths = [min(60, max([len(v)] + [len(r[i]) for r in cells])) for i, v in enumerate(result.variables)]
-
+        widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(names)]
+        while width and len(names) > 1 and sum(min(6, w) + 2 for w in widths) > width:   # too many: drop the last
+            names, widths, cells = names[:-1], widths[:-1], [r[:-1] for r in cells]
+        cap = next((c for c in range(60, 6, -1) if not width or sum(min(c, w) + 2 for w in widths) <= width), 6)
+        widths = [min(cap, w) for w in widths]       # the widest column narrowed until the table fits
         def line(r: list[str]) -> str:
-            cut = [(c if len(c) <= w else c[:w - 1] + "…").ljust(w) for c, w in zip(r, widths, strict=True)]
-            return "  ".join(cut).rstrip()
-        out = [line(result.variables), line(["-" * w for w in widths])] + [line(r) for r in cells]
-        out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
+            return "  ".join((c if len(c) <= w else c[:w - 1] + "…").ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        out = [line(names), line(["-" * w for w in widths])] + [line(r) for r in cells]
+        shown = "" if len(names) == len(result.variables) else f"; {len(names)} of {len(result.variables)} columns"
+        out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''}{shown})")
         return "\n".join(out) + "\n"
     raise QueryError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
 

@@ -723,3 +723,33 @@ def test_no_answer_repeats_a_claim_or_a_figure(engine, name):
                 continue          # provenance lists every place of a figure, one row each
             keys = [tuple(r[c] for c in cols) for r in rows]
             assert len(keys) == len(set(keys)), (name, cols)
+
+
+# --- readable at a terminal ---------------------------------------------------------------
+
+def test_cli_list_and_help_show_each_parameter(release):
+    listed = kg_cli("query", "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert "--param mode=...  enum, default any; restricted | majority | favourable_predictor | any" in listed.stdout
+    assert "--param threshold=...  decimal, default 50" in listed.stdout
+    helped = kg_cli("query", "flagship", "--help")
+    assert helped.returncode == 0 and "--param site=...  term, default LiverMetastasis" in helped.stdout
+    assert "example: kg query flagship" in helped.stdout
+    assert "--columns" in kg_cli("query", "--help").stdout
+
+
+def test_cli_table_fits_the_terminal_and_says_the_subtype_mode(release):
+    import os
+    env = {**os.environ, "COLUMNS": "100"}
+    out = subprocess.run([sys.executable, "-m", "kg.cli", "query", "flagship", "--release", str(release)],
+                         capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= 100 for line in lines if not line.startswith("subtype mode"))
+    assert "…" in out.stdout and "columns)" in out.stdout                 # cut cells are marked
+    assert "subtype mode: any (the default" in out.stdout                   # the user chose none
+    chosen = kg_cli("query", "flagship", "--release", str(release), "--param", "mode=any", "--columns",
+                    "studyLabel,valueText,flag")
+    assert chosen.stdout.split()[:3] == ["studyLabel", "valueText", "flag"] and "subtype mode" not in chosen.stdout
+    bad = kg_cli("query", "flagship", "--release", str(release), "--columns", "nosuchcolumn")
+    assert bad.returncode == 2 and "columns: matchBasis" in bad.stderr
