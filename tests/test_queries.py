@@ -399,8 +399,14 @@ def standard_row_patterns(engine):
     hr = ask(engine, "hazard_ratios", endpoint="OverallSurvival")
     # 001 Table 1: E2108 OS HR 1.11 (90% CI 0.82-1.52)
     assert has(hr, studyLabel="ECOG-ACRIN E2108 (Khan 2022)", comparedValue="1.11", ciLower="0.82", ciUpper="1.52", ciLevel=90)
-    # 001 text: BOMET MF14-01, bone-only subgroup, HR 0.41
-    assert has(hr, comparedValue="0.41", subgroup="bone-only metastasis") or has(hr, comparedValue="0.41")
+    # 001 text: BOMET MF14-01, de novo stage IV with bone-only metastasis, HR 0.41 [0.30-0.57]: the bone site
+    assert has(hr, comparedValue="0.41", siteLabel="breast cancer bone metastasis", ciLower="0.3", ciUpper="0.57",
+               subgroup="de novo stage IV, bone-only metastasis")
+    assert has(ask(engine, "hazard_ratios", site="BoneMetastasis"), comparedValue="0.41")
+    # pattern 5: every site-specific claim has its site: 000 liver section, OligoCare SBRT grade >= 3 toxicity < 1 %
+    sbrt = ask(engine, "proportion_threshold", endpoint="AcuteToxicity", site="OligometastaticDisease",
+               threshold=5, direction="below")
+    assert has(sbrt, studyLabel="OligoCare (Alongi 2024; Christ 2024)", valueText="less than 1")
     rct = ask(engine, "randomized_trials")
     assert has(rct, studyLabel="ECOG-ACRIN E2108 (Khan 2022)", hr="1.11", ciLevel=90)
     disc = ask(engine, "receptor_discordance")
