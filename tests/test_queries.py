@@ -436,6 +436,12 @@ def standard_row_patterns(engine):
     assert not has(med, valueInMonths=264) and not has(med, valueInMonths=335) and not has(med, valueInMonths=322)
     assert has(med, studyLabel="Schullian 2021", comparedValue="32.2", valueAsPrinted="322", isReading=True,
                flag="curator's reading of printed 322; confidence medium")
+    # pattern 5: 002 Discussion cites Yoo 2017 (DFI > 2 years) and Rashid 2021 (< 4-5 cm): theirs, not Sen 2024's
+    pf = ask(engine, "prognostic_factors", endpoint="OverallSurvival")
+    assert has(pf, studyLabel="Yoo 2017", factorLabel="length of disease-free interval", comparedValue=2, corpusFile=S)
+    assert has(pf, studyLabel="Rashid 2021", factorLabel="tumour size", valueLow=4, valueHigh=5, corpusFile=S)
+    assert not has(pf, studyLabel="Sen 2024", factorLabel="tumour size")
+    assert not has(pf, studyLabel="Sen 2024", factorLabel="length of disease-free interval", comparedValue=2)
     # pattern 4: one label per study across documents, the others as alternative labels
     sadot = ask(engine, "study_claims", study="sadot2016")
     assert {r["studyLabel"] for r in sadot} == {"Sadot 2016"} and {r["corpusFile"] for r in sadot} == {U, S, Z}
