@@ -365,11 +365,12 @@ class _Compactor:
     def key_and_value(self, predicate: str, obj: object) -> tuple[str, object]:
         if isinstance(obj, ox.Literal):
             kind = "" if obj.datatype.value == XSD_STRING and not obj.language else obj.datatype.value
-            term = self.terms.get((predicate, kind)) if not obj.language else None
+            if obj.language:   # a term with neither @type nor @language also takes language-tagged strings
+                key = self.terms.get((predicate, "")) or compact(predicate, ours_only=True)
+                return key, {"@value": obj.value, "@language": obj.language}
+            term = self.terms.get((predicate, kind))
             if term:
                 return term, obj.value
-            if obj.language:
-                return compact(predicate, ours_only=True), {"@value": obj.value, "@language": obj.language}
             if not kind:
                 return compact(predicate, ours_only=True), obj.value
             return compact(predicate, ours_only=True), {"@value": obj.value, "@type": compact(kind, ours_only=True)}

@@ -48,6 +48,7 @@ XREF_PREFIXES: dict[str, str] = {
 }
 
 CONVERTER = curies.Converter.from_prefix_map({**PREFIXES, **XREF_PREFIXES})
+_OURS_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
@@ -57,10 +58,13 @@ def compact(iri: str, ours_only: bool = False) -> str:
 
     `ours_only` keeps to PREFIXES (the release's and the JSON-LD context's own prefixes).
     """
-    curie = CONVERTER.compress(iri)
-    if not curie or curie.endswith(":") or (ours_only and curie.split(":", 1)[0] not in PREFIXES):
+    if ours_only:         # longest of our own namespaces: obo:NCIT_C123, never NCIT:C123
+        for prefix, ns in _OURS_LONGEST_FIRST:
+            if iri.startswith(ns) and len(iri) > len(ns):
+                return f"{prefix}:{iri[len(ns):]}"
         return iri
-    return curie
+    curie = CONVERTER.compress(iri)
+    return iri if not curie or curie.endswith(":") else curie
 
 
 def expand(curie: str) -> str:
