@@ -334,7 +334,7 @@ def test_named_query_form_table_and_downloads(client):
     r = client.get("/queries/flagship", params={"format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert any(row["studyLabel"] == "Vogl 2023" and row["value"] == "89" for row in rows)
+    assert any(row["studyLabel"] == "Vogl 2023" and row.get("valueText", row.get("value")) == "89" for row in rows)
     r = client.get("/queries/flagship", params={"format": "json"})
     assert r.json()["results"]["bindings"]
 
