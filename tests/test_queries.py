@@ -452,13 +452,26 @@ def standard_row_patterns(engine):
     assert {r["studyLabel"] for r in nrg} == {"NRG-BR002 (Chmura 2022)"}
 
 
+def table_modalities(engine):
+    # 000 Table 2: one study (Vogl 2023), four modalities (MWA, LITT, LITT + TACE, TACE alone)
+    t2 = ask(engine, "table_modalities", document="greco2026", table="Table 2")
+    assert {r["modalityLabel"]: r["studies"] for r in t2} == {
+        "microwave ablation": 1, "laser interstitial thermal therapy": 1, "LITT plus TACE": 1,
+        "transarterial chemoembolization": 1}
+    # 003 Table 1: SIRT in four series (Saxena 2014, Pieper 2016, Fendler 2016, Gordon 2014)
+    t1 = ask(engine, "table_modalities", document="bclm-review-zh", table="Table 1")
+    assert has(t1, modalityLabel="selective internal radiation therapy", studies=4)
+    assert t1[0]["modalityLabel"] == "hepatic resection"
+
+
 EXPECTED = {f.__name__: f for f in [
     flagship, median_threshold, proportion_threshold, surgery_vs_control, modality_vs_modality, hazard_ratios,
     claims_per_modality_site, median_ranges, evidence_matrix, claims_per_document, studies_by_design,
     randomized_trials, trial_by_registry_id, registered_trials, selection_criteria, prognostic_factors,
     receptor_discordance, documents, document_claims, table_claims, study_claims, study_list, number_source,
     claim_provenance, disagreements, marked_disagreements, study_attribute_conflicts, term_synonyms,
-    term_parents, term_children, term_mappings, find_term, patient_cases, emerging_technologies]}
+    term_parents, term_children, term_mappings, find_term, patient_cases, emerging_technologies,
+    table_modalities]}
 PATTERNS = {f.__name__: f for f in [standard_row_patterns]}
 
 
