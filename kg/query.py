@@ -16,7 +16,7 @@ import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "progno
          "provenance", "disagreement", "vocabulary"]
 #: Names a query parameter may not have: they are kg.query()'s own keyword arguments.
 RESERVED_PARAMS = {"store", "release", "include_retracted"}
+PLAIN_NUMBER = re.compile(r"-?\d{1,15}(\.\d{1,15})?")     # no exponents: 1e400 is a typo, not a threshold
 XSD_DECIMAL, XSD_INTEGER, _VOCAB, _DATA = ox.NamedNode(str(XSD.decimal)), ox.NamedNode(str(XSD.integer)), str(BCMKG), str(BCD)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: 10x faster headers
 
@@ -56,6 +57,8 @@ class Param:
     root: str | None = None           # for type term: the term every value must fall under
     allowed: list[str] = field(default_factory=list)   # for type enum
     required: bool = False
+    low: Decimal | None = None        # for decimal/integer: the range a value must lie in (header min/max)
+    high: Decimal | None = None
 
     def describe_values(self) -> str:
         if self.type == "enum":
@@ -141,7 +144,9 @@ def _load_query(path: Path, stamp: int) -> NamedQuery:
         p = Param(name=name, type=spec["type"], description=spec.get("description", ""),
                   default=spec.get("default"), root=spec.get("root"),
                   allowed=[str(a) for a in spec.get("allowed", [])],
-                  required=bool(spec.get("required", False)))
+                  required=bool(spec.get("required", False)),
+                  low=None if spec.get("min") is None else Decimal(str(spec["min"])),
+                  high=None if spec.get("max") is None else Decimal(str(spec["max"])))
         if p.type == "term" and not p.root:
             raise QueryError(f"{path}: parameter {name}: a term parameter needs a root")
         if p.type == "enum" and not p.allowed:
@@ -247,12 +252,12 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Term:
             raise QueryError(f"{where}: {text!r} is not allowed; allowed: {', '.join(p.allowed)}{hint}")
         return ox.Literal(text)
     if p.type in ("decimal", "integer"):
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise QueryError(f"{where}: {text!r} is not a number") from None
-        if not number.is_finite():
-            raise QueryError(f"{where}: {text!r} is not a finite number")
+        if not PLAIN_NUMBER.fullmatch(text):
+            raise QueryError(f"{where}: {text[:40]!r} is not a number written in digits (e.g. 50 or 2.5)")
+        number = Decimal(text)
+        if (p.low is not None and number < p.low) or (p.high is not None and number > p.high):
+            raise QueryError(f"{where}: {text} is out of range [{p.low if p.low is not None else '-∞'}, "
+                             f"{p.high if p.high is not None else '∞'}]")
         if p.type == "integer":
             if number != number.to_integral_value():
                 raise QueryError(f"{where}: {text!r} is not an integer")
@@ -271,8 +276,8 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Term:
             text = _DATA + text[4:]
         try:
             return ox.NamedNode(check_iri(text))
-        except QueryError as err:
-            raise QueryError(f"{where}: {err}") from None
+        except (QueryError, ValueError) as err:
+            raise QueryError(f"{where}: not an absolute IRI ({err})") from None
     raise QueryError(f"{where}: unsupported type {p.type}")
 
 
