@@ -127,7 +127,7 @@ else:
     if args["step"] == "embedded":
         eng = EmbeddedStore.open(Path(args["release"]))
         def raw(text, b):
-            answer = eng.store.query(with_values(text, b))
+            answer = eng.raw(text, b)         # pyoxigraph's Store.query, with the engine's dataset choice
             names = answer.variables
             return sum(1 for sol in answer for _ in [[sol[v] for v in names]])
     elif args["step"] == "rdflib":
