@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ontology.terms import TermIndex, load_terms
 from .records import Source
-from .ontology.terms import load_terms
 from .sources import load_source
 from .spans import read_corpus_text
-from .ontology.terms import TermIndex
 
 NUM = r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?"
 PATTERNS = [

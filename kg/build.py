@@ -7,20 +7,20 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from rdflib import URIRef
 from rdflib.namespace import OWL, RDFS
 
 from . import __version__
-from .errors import ConformanceError, InputError, Problem
 from .document_build import DocumentBuild
-from .rdf import ONTOLOGY_IRI, version_iri
-from .release import build_lock, previous_release
-from .records import Source
+from .errors import ConformanceError, InputError, Problem
 from .ontology.terms import load_terms
+from .rdf import ONTOLOGY_IRI, version_iri
+from .records import Source
+from .release import build_lock, previous_release
 from .sources import load_source
 from .spans import check_spans
 
@@ -170,7 +170,7 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     progress, started = Progress(), time.perf_counter()
     date = date or datetime.date.today().isoformat()
     files = source_files(Path(sources))
-    from .ontology.qc import build_problems   # template QC errors: refuse before any work
+    from .ontology.qc import build_problems  # template QC errors: refuse before any work
     if ontology_errors := build_problems(Path(ontology)):
         raise InputError(ontology_errors)
     if not files:
@@ -236,7 +236,7 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     log("spans and sha256 checked against the corpus" if corpus else
         "spans not checked: no corpus folder (give --corpus DIR)")
     if report and corpus is not None:
-        from .audit import audit_document, format_report, AuditReport
+        from .audit import AuditReport, audit_document, format_report
         from .spans import read_corpus_text
         terms = load_terms(ontology)
         docs = [audit_document(s, read_corpus_text(Path(corpus) / s.document.corpus_file))

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 from rdflib import Graph
 
 from .errors import InputError, Problem
@@ -184,7 +183,7 @@ def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, worke
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             done = pool.map(_build_in_worker, [(str(p), ctx, keys[str(p)]) for p in todo])
-            outcomes.update(zip((str(p) for p in todo), done))
+            outcomes.update(zip((str(p) for p in todo), done, strict=True))
     else:
         outcomes.update((str(p), build_document(p, ctx, keys[str(p)])) for p in todo)
     for p in todo:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from .records import Study
 from .rdf import BCMKG, claim_iri
+from .records import Study
 
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
@@ -63,7 +63,7 @@ def study_level(study: Study) -> tuple[str, str]:
     return f"EvidenceLevel{level}", f"{what}{size}"
 
 
-def evidence_graph(built: list["DocumentBuild"]) -> bytes:
+def evidence_graph(built: list[DocumentBuild]) -> bytes:
     """N-Triples of every claim's evidence level, from its study's designs as all documents state
     them together (a design one review states holds for the claims another review reports)."""
     designs: dict[str, dict[str, str]] = {}          # study -> design -> first document stating it

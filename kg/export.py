@@ -16,6 +16,7 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from .errors import KGError, QueryError
 from .model import BY_KEY, CLAIM_CLASSES, Field, export_columns
@@ -95,7 +96,7 @@ __all__ = ["export_claims", "export_parquet", "claim_rows", "columns_markdown", 
            "numeric_columns", "number"]
 
 
-def _read(release: Path) -> dict[str, dict[str, list]]:
+def _read(release: Path) -> dict[str, dict[str, list[Any]]]:
     """subject -> predicate -> [objects] over every graph (the release's union)."""
     import pyoxigraph as ox
     nq, trig = Path(release) / "graph.nq", Path(release) / "graph.trig"
@@ -105,7 +106,7 @@ def _read(release: Path) -> dict[str, dict[str, list]]:
         path, fmt = trig, ox.RdfFormat.TRIG
     else:
         raise KGError(f"no release at {release}: graph.nq / graph.trig missing (run `kg build` first)")
-    data: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    data: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for quad in ox.parse(path=str(path), format=fmt):
         s, p, o = quad.subject, quad.predicate.value, quad.object
         key = s.value if isinstance(s, (ox.NamedNode, ox.BlankNode)) else str(s)
@@ -115,7 +116,7 @@ def _read(release: Path) -> dict[str, dict[str, list]]:
     return data
 
 
-def _text(term) -> str:
+def _text(term: object) -> str:
     return getattr(term, "value", str(term))
 
 
@@ -131,7 +132,8 @@ def claim_rows(release: Path) -> list[dict[str, str]]:
         return first(iri, RDFS_LABEL) or iri.rsplit("/", 1)[-1]
 
     own, names = model_columns(), columns()
-    words = {f.key: {term: word for word, term in dict(f.values).items()} for f, _ in own if f.kind == "enum"}
+    words = {f.key: {term: word for word, term in f.values.items()} for f, _ in own
+             if f.kind == "enum" and isinstance(f.values, dict)}
     rows = []
     for s, props in data.items():
         kinds = [KIND_OF_CLASS[t.value[len(V):]] for t in props.get(RDF_TYPE, [])

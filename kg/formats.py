@@ -13,15 +13,15 @@ Python the same answer as `Rows` of plain values (str, Decimal, int, float, bool
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from .errors import QueryError
-from .rdf import PREFIXES, XSD, XSD_STRING, compact
+from .jsonld import jsonld_document
+from .rdf import PREFIXES, XSD, compact, serialize
 
 if TYPE_CHECKING:
     from .store import Result
@@ -48,7 +48,9 @@ def solutions(result: Result) -> ox.QuerySolutions:
     lines = ["\t".join("?" + v for v in result.variables)]
     for row in result.rows:
         lines.append("\t".join("" if row.get(v) is None else str(row[v]) for v in result.variables))
-    return ox.parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV)
+    parsed = ox.parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return parsed
 
 
 def result_bytes(result: Result, fmt: str = "json") -> bytes:
@@ -57,7 +59,7 @@ def result_bytes(result: Result, fmt: str = "json") -> bytes:
         target = RESULTS_FORMATS[fmt]
     except KeyError:
         raise QueryError(f"unknown results format {fmt!r}; allowed: {', '.join(RESULTS_FORMATS)}") from None
-    return solutions(result).serialize(format=target)
+    return _bytes(solutions(result).serialize(format=target))
 
 
 def cell_text(term: object) -> str:
@@ -104,9 +106,9 @@ def format_result(result: Result, fmt: str = "table", width: int = 0, columns: l
 def format_boolean(answer: bool, fmt: str = "table") -> str:
     """An ASK answer: `true`/`false`, or SPARQL 1.1 results JSON/XML written by pyoxigraph."""
     if fmt in ("json", "xml"):
-        store = ox.Store()
-        text = store.query("ASK {}" if answer else "ASK { FILTER(false) }").serialize(
-            format=RESULTS_FORMATS[fmt]).decode("utf-8")
+        asked = ox.Store().query("ASK {}" if answer else "ASK { FILTER(false) }")
+        assert isinstance(asked, ox.QueryBoolean)
+        text = _bytes(asked.serialize(format=RESULTS_FORMATS[fmt])).decode("utf-8")
         return text if text.endswith("\n") else text + "\n"
     return ("true" if answer else "false") + "\n"
 
@@ -114,8 +116,14 @@ def format_boolean(answer: bool, fmt: str = "table") -> str:
 def format_triples(triples: Iterable[ox.Triple], fmt: str = "turtle") -> str:
     """A CONSTRUCT or DESCRIBE answer as Turtle (our prefixes) or N-Triples, written by pyoxigraph."""
     if fmt in ("nt", "ntriples", "n-triples"):
-        return ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-    return ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
+        return serialize(list(triples), ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return serialize(list(triples), ox.RdfFormat.TURTLE, PREFIXES).decode("utf-8")
+
+
+def _bytes(data: bytes | None) -> bytes:
+    """pyoxigraph's writers return None only when given an output file."""
+    assert data is not None
+    return data
 
 
 # --- rows for Python (kg.query) -----------------------------------------------------------
@@ -127,12 +135,12 @@ _INTEGERS = {_XSD + t for t in ("integer", "int", "long", "short", "byte", "nonN
 _FLOATS = {_XSD + "double", _XSD + "float"}
 
 
-class Rows(list):
+class Rows(list[dict[str, Any]]):
     """A list of dicts (plain Python values); `.to_dataframe()` when pandas is installed."""
 
     variables: list[str] = []
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> Any:
         try:
             import pandas as pd
         except ImportError as err:
@@ -149,7 +157,7 @@ def python_value(term: object) -> Any:
     if term is None:
         return None
     if not isinstance(term, ox.Literal):
-        return term.value
+        return getattr(term, "value", str(term))
     dt, text = term.datatype.value, term.value
     try:
         if dt == _XSD + "decimal":
@@ -298,7 +306,7 @@ def negotiate(accept: str | None, offers: dict[str, str], fmt: Iterable[str] | s
     return best[3] if best else None
 
 
-def rdf_bytes(triples: Iterable[ox.Triple], key: str, context: dict | None = None) -> bytes:
+def rdf_bytes(triples: Iterable[ox.Triple], key: str, context: dict[str, object] | None = None) -> bytes:
     """Turtle / N-Triples / RDF-XML by pyoxigraph; JSON-LD compacted with the release's @context.
 
     JSON-LD is compacted with the release's context by `jsonld_document`, the writer of the
@@ -306,7 +314,7 @@ def rdf_bytes(triples: Iterable[ox.Triple], key: str, context: dict | None = Non
     """
     if key in RDF_FORMATS:
         prefixes = None if key == "nt" else PREFIXES
-        return ox.serialize(list(triples), format=RDF_FORMATS[key], prefixes=prefixes)
+        return serialize(list(triples), RDF_FORMATS[key], prefixes)
     if key != "jsonld":
         raise QueryError(f"unknown RDF format {key!r}; allowed: {', '.join([*RDF_FORMATS, 'jsonld'])}")
     by_subject = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
@@ -319,103 +327,9 @@ def answer_bytes(answer: ox.QuerySolutions | ox.QueryBoolean, key: str) -> bytes
         target = RESULTS_FORMATS[key]
     except KeyError:
         raise QueryError(f"unknown results format {key!r}; allowed: {', '.join(RESULTS_FORMATS)}") from None
-    return answer.serialize(format=target)
+    return _bytes(answer.serialize(format=target))
 
 
-__all__ += ["jsonld_context", "jsonld_nodes", "jsonld_document", "RDF_TYPES", "GRAPH_TYPES", "RESULT_TYPES",
+__all__ += ["RDF_TYPES", "GRAPH_TYPES", "RESULT_TYPES",
             "FORMAT_ALIASES", "MEDIA", "MEDIA_KEYS", "EXTENSION", "RDF_FORMATS", "negotiate", "format_key",
             "rdf_bytes", "answer_bytes"]
-
-
-# --- JSON-LD: compacted with our context, one writer for the release file and the server ------
-
-def jsonld_context() -> dict[str, object]:
-    """Our published JSON-LD @context: prefixes, plus a term for every claim property of the claim
-    model (figures typed xsd:decimal so numbers stay exact, term-valued properties as @id)."""
-    from .model import jsonld_terms
-    ctx: dict[str, object] = dict(PREFIXES)
-    ctx.update(jsonld_terms())
-    ctx["label"] = "rdfs:label"
-    return {"@context": ctx}
-
-
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
-class _Compactor:
-    """JSON-LD term selection for the subset of JSON-LD our context uses (no containers, no
-    languages on terms): a property becomes a term when the term's @id and @type fit the value,
-    else a compact IRI; values are the compacted forms the JSON-LD compaction algorithm gives."""
-
-    def __init__(self, context: dict[str, object]):
-        self.terms: dict[tuple[str, str], str] = {}       # (property IRI, type or "" or "@id") -> term
-        for term, definition in context.items():
-            if isinstance(definition, dict):
-                iri, kind = self.iri(str(definition["@id"]), context), str(definition.get("@type", ""))
-                self.terms[(iri, self.iri(kind, context) if kind and kind != "@id" else kind)] = term
-            elif ":" in str(definition) and not str(definition).endswith(("/", "#")):
-                self.terms[(self.iri(str(definition), context), "")] = term
-
-    @staticmethod
-    def iri(value: str, context: dict[str, object]) -> str:
-        prefix, _, local = value.partition(":")
-        base = context.get(prefix)
-        return f"{base}{local}" if isinstance(base, str) and local and not local.startswith("//") else value
-
-    def key_and_value(self, predicate: str, obj: object) -> tuple[str, object]:
-        if isinstance(obj, ox.Literal):
-            kind = "" if obj.datatype.value == XSD_STRING and not obj.language else obj.datatype.value
-            if obj.language:   # a term with neither @type nor @language also takes language-tagged strings
-                key = self.terms.get((predicate, "")) or compact(predicate, ours_only=True)
-                return key, {"@value": obj.value, "@language": obj.language}
-            term = self.terms.get((predicate, kind))
-            if term:
-                return term, obj.value
-            if not kind:
-                return compact(predicate, ours_only=True), obj.value
-            return compact(predicate, ours_only=True), {"@value": obj.value, "@type": compact(kind, ours_only=True)}
-        node = node_id(obj)
-        term = self.terms.get((predicate, "@id"))
-        return (term, node) if term else (compact(predicate, ours_only=True), {"@id": node})
-
-
-def node_id(term: object) -> str:
-    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(getattr(term, "value", str(term)),
-                                                                           ours_only=True)
-
-
-def jsonld_nodes(triples: Iterable[ox.Triple], context: dict[str, object]) -> Iterator[str]:
-    """One compacted JSON-LD node object per subject, from triples grouped by subject."""
-    compactor = _Compactor(context)
-    node: dict[str, list[object]] = {}
-    subject: object = None
-
-    def done(n: dict[str, list[object]]) -> str:
-        return json.dumps({k: v[0] if len(v) == 1 and k != "@graph" else v for k, v in n.items()},
-                          ensure_ascii=False)
-
-    for t in triples:
-        if t.subject != subject:
-            if node:
-                yield done(node)
-            subject, node = t.subject, {"@id": [node_id(t.subject)]}
-        if t.predicate.value == _RDF_TYPE:
-            node.setdefault("@type", []).append(node_id(t.object))
-        else:
-            key, value = compactor.key_and_value(t.predicate.value, t.object)
-            node.setdefault(key, []).append(value)
-    if node:
-        yield done(node)
-
-
-def jsonld_document(triples: Iterable[ox.Triple], context: dict[str, object] | None = None) -> Iterator[str]:
-    """A whole compacted JSON-LD document (context inlined) in pieces, for files and responses.
-    Triples must come grouped by subject (sorted N-Triples are)."""
-    given = (context or jsonld_context())["@context"]
-    ctx: dict[str, object] = dict(given) if isinstance(given, dict) else {}
-    yield '{"@context": ' + json.dumps(ctx) + ',\n "@graph": [\n'
-    first = True
-    for node in jsonld_nodes(triples, ctx):
-        yield ("" if first else ",\n") + node
-        first = False
-    yield "\n]}\n"

@@ -20,17 +20,14 @@ Kinds of value:
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
 
-__all__ = ["Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED",
-           "UNITS", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "claim_row", "claim_row_patterns",
-           "export_columns", "jsonld_terms", "standard_row_variables", "standard_row_sparql",
-           "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "one_row_per_figure"]
+__all__ = ["Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED", "UNITS",
+           "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "export_columns", "jsonld_terms"]
 
-O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"
+O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"  # noqa: E741
 ALL = frozenset({O, P, S, C, E})
 FIGURE_KINDS = frozenset({O, P, C})
 
@@ -222,27 +219,6 @@ def fields_for(kind: str) -> set[str]:
     return {f.key for f in FIELDS if kind in f.kinds and f.key not in DERIVED}
 
 
-# --- the standard claim row ---------------------------------------------------------------
-
-def claim_row() -> list[str]:
-    """Variables of the standard claim row (named as the claim properties), read from FIELDS."""
-    return ["claim", *(str(f.prop) for f in FIELDS if f.prop and f.kind != "special"),
-            "ciLower", "ciUpper", "interpretedValue", "study", "document", "spanStart", "spanEnd"]
-
-
-def claim_row_patterns(subject: str = "?claim") -> str:
-    """SPARQL OPTIONALs binding the standard claim row for `subject` (one pattern each, so
-    Oxigraph looks each up per claim)."""
-    v = "https://w3id.org/bcmkg/vocab/"
-    lines = [f"OPTIONAL {{ {subject} <{v}{p}> ?{p} }}" for p in claim_row()
-             if p not in ("claim", "study", "document", "spanStart", "spanEnd")]
-    lines += [f"OPTIONAL {{ {subject} <{v}aboutStudy> ?study }}",
-              f"OPTIONAL {{ {subject} <http://www.w3.org/ns/prov#wasDerivedFrom> ?document }}",
-              f"OPTIONAL {{ {subject} <{v}evidence> ?_ev . ?_ev <http://www.w3.org/ns/oa#hasSelector> ?_sel . "
-              "?_sel <http://www.w3.org/ns/oa#start> ?spanStart ; <http://www.w3.org/ns/oa#end> ?spanEnd }"]
-    return "\n  ".join(lines)
-
-
 # --- export and JSON-LD -----------------------------------------------------------------
 
 def export_columns() -> list[tuple[Field, str]]:
@@ -276,145 +252,3 @@ def jsonld_terms() -> dict[str, dict[str, str]]:
         else:
             terms[f.prop] = {"@id": f"bcmkg:{f.prop}"}
     return terms
-
-
-# --- the standard claim row of the named queries -------------------------------------------
-# Every named query that returns claims projects these variables (a test checks each query's SELECT);
-# each comes from one FIELDS row (term/enum fields as `<prop>Label`) or is one of the row's own columns.
-# The value rule (comparedValue = the curator's reading, else the value; qualitative values kept in
-# valueText; readings and medium/low confidence flagged) and one row per figure: docs/cookbook.md.
-#: YAML keys of FIELDS rows in the standard row, in column order (term/enum -> <prop>Label)
-STANDARD_ROW_KEYS = ["value_qualifier", "value_low", "value_high", "unit", "statistic", "endpoint", "time_point",
-                     "time_unit", "site", "modality", "arm", "subgroup", "subtype", "subtype_basis", "comparator",
-                     "n", "ci_lower", "ci_upper", "ci_level", "p_value", "p_qualifier", "confidence"]
-#: columns of the standard row that no single FIELDS row holds (docs/cookbook.md says what each holds)
-STANDARD_ROW_OWN = ["valueText", "valueAsPrinted", "comparedValue", "isReading", "flag", "study", "studyLabel",
-                    "design", "document", "corpusFile", "locator", "spanStart", "spanEnd", "figure", "alsoPrintedAt"]
-
-
-_ROW_NAMES = {"statisticType": "statistic", "sampleSize": "n", "pValueQualifier": "pQualifier",
-              "metastaticSite": "site", "timePointUnit": "timeUnit"}
-
-
-def _row_var(f: Field) -> str:
-    name = _ROW_NAMES.get(str(f.prop), str(f.prop))
-    return name + "Label" if f.kind in ("term", "enum") else name
-
-
-def standard_row_variables(suffix: str = "") -> list[str]:
-    """The variables every claim-returning named query projects (with `suffix` for the second
-    claim of a pair: claimA, valueTextA, ...)."""
-    names = ["claim", *STANDARD_ROW_OWN[:5], *(_row_var(BY_KEY[k]) for k in STANDARD_ROW_KEYS), *STANDARD_ROW_OWN[5:]]
-    return [n + suffix for n in names]
-
-
-def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, str]:
-    """SPARQL text of the standard row for `subject`: `select` (plain and aggregated variables),
-    `where` (patterns to append to the query's WHERE, each a single or nested OPTIONAL, so Oxigraph
-    looks them up claim by claim) and `group` (the GROUP BY variables). Private helper variables
-    start with `_` and end with the suffix."""
-    s, x = subject, suffix
-    v = "https://w3id.org/bcmkg/vocab/"
-    lbl = "<http://www.w3.org/2000/01/rdf-schema#label>"
-
-    def p(name: str) -> str:
-        return f"<{v}{name}>"
-
-    w: list[str] = [f"# the standard claim row (kg.model.standard_row_sparql{'' if not x else ', ' + repr(x)})"]
-    w.append(f"{s} {p('aboutStudy')} ?study{x} ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} ; "
-             f"{p('locator')} ?locator{x} .")
-    w.append(f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }}")
-    w.append(f"OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }}")
-    w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} "
-             f"OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
-             f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#start> ?spanStart{x} }} "
-             f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#end> ?spanEnd{x} }} }} }}")
-    w += [f"OPTIONAL {{ {s} {p(prop)} ?{var}{x} }}" for prop, var in (
-        ("value", "_value"), ("valueAsPrinted", "valueAsPrinted"), ("valueAsWritten", "_written"),
-        ("interpretedValue", "_reading"), ("valueLowAsPrinted", "_lowP"), ("valueHighAsPrinted", "_highP"))]
-    for k in STANDARD_ROW_KEYS:
-        f = BY_KEY[k]
-        var = _row_var(f) + x
-        if f.kind in ("term", "enum"):
-            w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_{f.prop}{x} OPTIONAL {{ ?_{f.prop}{x} {lbl} ?{var} }} }}")
-        elif k == "p_qualifier":
-            w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_pq{x} }}")
-        else:
-            w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?{var} }}")
-    w.append(f"BIND(IF(BOUND(?pValue{x}), COALESCE(?_pq{x}, \"=\"), ?_unbound{x}) AS ?pQualifier{x})")
-    w.append(f"BIND(COALESCE(?_reading{x}, ?_value{x}) AS ?comparedValue{x})")
-    w.append(f"BIND(BOUND(?_reading{x}) AS ?isReading{x})")
-    w.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
-    w.append(f"BIND(IF(BOUND(?_lowP{x}) || BOUND(?_highP{x}), CONCAT(COALESCE(?_lowP{x}, \"?\"), \"-\", "
-             f"COALESCE(?_highP{x}, \"?\")), \"\") AS ?_range{x})")
-    w.append(f"BIND(CONCAT(COALESCE(?valueQualifier{x}, \"\"), IF(BOUND(?valueQualifier{x}) && (?_v{x} != \"\" || "
-             f"?_range{x} != \"\"), \" \", \"\"), ?_v{x}, IF(?_v{x} != \"\" && ?_range{x} != \"\", "
-             f"CONCAT(\" (range \", ?_range{x}, \")\"), ?_range{x}), "
-             f"IF(BOUND(?_reading{x}), CONCAT(\" [read as \", STR(?_reading{x}), \"]\"), \"\")) AS ?valueText{x})")
-    w.append(f"BIND(CONCAT(IF(BOUND(?_reading{x}), CONCAT(\"curator's reading of printed \", ?_v{x}), \"\"), "
-             f"IF(BOUND(?_reading{x}) && COALESCE(?confidence{x}, \"high\") != \"high\", \"; \", \"\"), "
-             f"IF(COALESCE(?confidence{x}, \"high\") != \"high\", CONCAT(\"confidence \", ?confidence{x}), \"\")) "
-             f"AS ?flag{x})")
-    w.append(f"OPTIONAL {{ ?study{x} {p('design')} ?_d{x} FILTER(?_d{x} != {p('StudyDesign')}) "
-             f"OPTIONAL {{ ?_d{x} {lbl} ?_dl{x} }} }}")
-
-    def same(prop: str, var: str) -> str:
-        return (f"((BOUND({var}) && EXISTS {{ ?_twin{x} {p(prop)} {var} }}) || "
-                f"(!BOUND({var}) && NOT EXISTS {{ ?_twin{x} {p(prop)} ?_any{x} }}))")
-    conds = [f"?_twin{x} != {s}",
-             f"(EXISTS {{ ?_twin{x} {p('interpretedValue')} ?_tr{x} FILTER(?_tr{x} = ?comparedValue{x}) }} || "
-             f"(NOT EXISTS {{ ?_twin{x} {p('interpretedValue')} ?_any{x} }} && "
-             f"EXISTS {{ ?_twin{x} {p('value')} ?_tv{x} FILTER(?_tv{x} = ?comparedValue{x}) }}))",
-             same("statisticType", f"?_statisticType{x}"), same("endpoint", f"?_endpoint{x}"),
-             same("unit", f"?_unit{x}"), same("metastaticSite", f"?_metastaticSite{x}"),
-             same("modality", f"?_modality{x}"), same("subgroup", f"?subgroup{x}"),
-             same("timePointUnit", f"?_timePointUnit{x}"),
-             f"((BOUND(?timePoint{x}) && EXISTS {{ ?_twin{x} {p('timePoint')} ?_ttp{x} "
-             f"FILTER(?_ttp{x} = ?timePoint{x}) }}) || "
-             f"(!BOUND(?timePoint{x}) && NOT EXISTS {{ ?_twin{x} {p('timePoint')} ?_any{x} }}))"]
-    # the same figure elsewhere: nested, the filter outside (it sees the row); see docs/cookbook.md
-    w.append(f"OPTIONAL {{ {s} {p('aboutStudy')} ?_ts{x}\n    OPTIONAL {{ ?_twin{x} {p('aboutStudy')} ?_ts{x} ; "
-             f"{p('locator')} ?_tl{x} }}\n    FILTER(BOUND(?comparedValue{x}) && "
-             + " &&\n           ".join(conds) + ") }")
-    w.append(f"BIND(CONCAT(STRBEFORE(STRAFTER(STR(?_twin{x}), \"/id/claim/\"), \"/\"), \": \", ?_tl{x}) "
-             f"AS ?_twinAt{x})")
-    plain = [n for n in standard_row_variables(x) if n not in (f"design{x}", f"alsoPrintedAt{x}", f"figure{x}",
-                                                                 f"claim{x}")]
-    claim_var = s
-    select = " ".join([claim_var, *(f"?{n}" for n in plain)]) + (
-        f"\n       (GROUP_CONCAT(DISTINCT ?_dl{x}; separator=\"; \") AS ?design{x})"
-        f"\n       (IF(COUNT(?_twin{x}) = 0 || STR({s}) < MIN(STR(?_twin{x})), STR({s}), MIN(STR(?_twin{x})))"
-        f" AS ?figure{x})"
-        f"\n       (GROUP_CONCAT(DISTINCT IF(BOUND(?_twin{x}), ?_twinAt{x}, ?_no{x}); separator=\" | \")"
-        f" AS ?alsoPrintedAt{x})")
-    group = " ".join([claim_var, *(f"?{n}" for n in plain)])
-    return {"select": select, "where": "\n  ".join(w), "group": group}
-
-
-def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
-                       every_place: bool = False) -> list[dict[str, Any]]:
-    """One row per figure (equal `figure*` columns): the one stating the most, ties to the first; `every_place`
-    keeps all. GROUP_CONCAT lists (alsoPrintedAt, design) are sorted: every engine gives the same cell."""
-    lists = {v: sep for v in variables for pre, sep in (("alsoPrintedAt", " | "), ("design", "; "))
-             if re.fullmatch(pre + r"[A-Z]?", v)}
-    rows = [{k: _sorted(v, lists[k]) if k in lists else v for k, v in r.items()} for r in rows] if lists else rows
-    keys = [v for v in variables if re.fullmatch(r"figure[A-Z]?", v)]
-    best: dict[tuple[object, ...], int] = {}
-    out: list[dict[str, Any]] = []
-    for row in rows:
-        key = tuple(row.get(k) for k in keys)
-        if every_place or not keys or None in key or key not in best:
-            best[key] = len(out)
-            out.append(row)
-        elif _filled(row) > _filled(out[best[key]]):
-            out[best[key]] = row
-    return out
-
-
-def _sorted(term: Any, sep: str) -> Any:
-    text = getattr(term, "value", None)
-    return type(term)(sep.join(sorted(text.split(sep)))) if isinstance(text, str) and sep in text else term
-
-
-def _filled(row: Mapping[str, Any]) -> int:
-    return sum(1 for v in row.values() if v is not None and str(getattr(v, "value", v)) != "")

@@ -13,11 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import model
+from .checker import Checker, as_list, scalar, whole
 from .errors import InputError, Problem, shown
 from .model import BY_KEY, CLAIM_KINDS, REQUIRED
-from .checker import Checker, as_list, scalar, whole
-from .records import Arm, Case, Claim, Document, Exclusion, Source, Study, as_number
 from .ontology.terms import TermIndex
+from .records import Arm, Case, Claim, Document, Exclusion, Source, Study, as_number
 from .yaml_lines import Node, parse_yaml
 
 __all__ = ["load_source", "FORMAT"]

@@ -14,10 +14,20 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from . import model
 from .model import CLAIM_CLASSES
-from .records import Case, Claim, Source, Study
-from .rdf import (BCMKG, BIBO, OA, OWL_RATIONAL, PREFIXES, arm_iri, case_iri, claim_iri, document_iri,
-                  exclusion_iri, study_iri)
-from .records import as_number
+from .rdf import (
+    BCMKG,
+    BIBO,
+    OA,
+    OWL_RATIONAL,
+    PREFIXES,
+    arm_iri,
+    case_iri,
+    claim_iri,
+    document_iri,
+    exclusion_iri,
+    study_iri,
+)
+from .records import Case, Claim, Source, Study, as_number
 
 MONTHS_PER = {"year": Decimal(12), "month": Decimal(1), "week": Decimal(7) / Decimal("30.4375"),
               "day": Decimal(1) / Decimal("30.4375")}

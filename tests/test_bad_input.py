@@ -144,12 +144,13 @@ def test_no_corpus_says_spans_unchecked(tmp_path, capsys):
 def test_shacl_violation_names_file_and_line(tmp_path):
     """A violation is reported against the extraction file and line, not a blank node."""
     from rdflib.namespace import RDF
+
+    from kg.ontology.build import build_ontology
     from kg.ontology.terms import load_terms
+    from kg.rdf import BCMKG
     from kg.sources import load_source
     from kg.transform import document_graph
     from kg.validate import load_shapes, validate_graph
-    from kg.rdf import BCMKG
-    from kg.ontology.build import build_ontology
     path = tmp_path / "000_greco2026.yaml"
     path.write_text(VALID)
     g = document_graph(load_source(path, load_terms(ROOT / "ontology")), tmp_path)

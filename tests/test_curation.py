@@ -2,7 +2,6 @@
 unit, time point, study and locator, chosen across tables and running text of each document."""
 from __future__ import annotations
 
-
 B = "https://w3id.org/bcmkg/"
 PREFIXES = f"""PREFIX bcmkg: <{B}vocab/> PREFIX bcd: <{B}id/> PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX oa: <http://www.w3.org/ns/oa#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>"""

@@ -14,12 +14,13 @@ KG = Path(__file__).resolve().parent.parent / "kg"
 
 #: lowest first; a module may import from its own layer's earlier entries or from lower layers
 LAYERS = [
-    "errors", "rdf", "paths", "model", "records", "yaml_lines",
+    "errors", "rdf", "paths", "model", "claim_rows", "records", "yaml_lines",
     "ontology.terms", "ontology.build", "ontology.qc", "ontology.publish",
-    "checker", "sources", "spans", "evidence", "transform", "validate", "formats", "release", "export", "diff", "document_build", "audit",
-    "draft", "migrate", "build",
-    "store", "load", "lifecycle", "query", "network", "fhir",
-    "serve.guard", "serve.workers", "serve.charts", "serve.answers", "serve.headers", "serve.pages", "serve.files", "serve.app", "serve",
+    "checker", "sources", "spans", "evidence", "transform", "validate", "jsonld", "formats", "release", "export",
+    "diff", "document_build", "audit", "draft", "migrate", "build",
+    "store", "load", "lifecycle", "query", "query_docs", "network", "fhir",
+    "serve.guard", "serve.workers", "serve.charts", "serve.answers", "serve.headers", "serve.pages", "serve.files",
+    "serve.app", "serve",
     "cli",
 ]
 RANK = {name: i for i, name in enumerate(LAYERS)}

@@ -109,6 +109,7 @@ def test_a_retired_term_fails_the_build_until_migrated(tmp_path):
     named query still using it and fails; --allow-deprecated publishes with warnings; migrate
     rewrites the sources so the build passes."""
     import shutil
+
     from kg.migrate import migrate_term
     ontology = tmp_path / "ontology"
     shutil.copytree(ROOT / "ontology", ontology)

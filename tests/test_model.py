@@ -13,7 +13,7 @@ import pytest
 
 from kg import model
 from kg.export import columns, export_claims
-from kg.formats import jsonld_context
+from kg.jsonld import jsonld_context
 from kg.ontology.terms import load_terms
 from kg.rdf import BCMKG, claim_iri, to_ox
 from kg.sources import load_source

@@ -192,9 +192,11 @@ def hazard_ratios(engine):
 
 def claims_per_modality_site(engine):
     rows = ask(engine, "claims_per_modality_site")
-    mwa_lung = [r for r in rows if r["modalityLabel"] == "microwave ablation" and r["siteLabel"] == "breast cancer lung metastasis"]
+    mwa_lung = [r for r in rows if r["modalityLabel"] == "microwave ablation"
+                and r["siteLabel"] == "breast cancer lung metastasis"]
     assert mwa_lung and mwa_lung[0]["studies"] == 1          # Meng 2021 only (000 Table 3)
-    mwa_liver = [r for r in rows if r["modalityLabel"] == "microwave ablation" and r["siteLabel"] == "breast cancer liver metastasis"]
+    mwa_liver = [r for r in rows if r["modalityLabel"] == "microwave ablation"
+                 and r["siteLabel"] == "breast cancer liver metastasis"]
     assert mwa_liver and mwa_liver[0]["claims"] >= 4 and mwa_liver[0]["documents"] == 2   # docs 000 and 003
 
 
@@ -675,7 +677,8 @@ def test_python_api_endpoint_is_a_query_parameter(release):
     cli = json.loads(out.stdout)
     assert rows.variables == cli["head"]["vars"]
     assert len(rows) == len(cli["results"]["bindings"]) > 0
-    assert sorted(str(r["comparedValue"]) for r in rows) == sorted(b["comparedValue"]["value"] for b in cli["results"]["bindings"])
+    assert sorted(str(r["comparedValue"]) for r in rows) == \
+        sorted(b["comparedValue"]["value"] for b in cli["results"]["bindings"])
     assert has(rows, studyLabel="MF07-01 (Soran 2018)", comparedValue="0.66")
     # the same through params= and on an explicit store
     same = kg.query("hazard_ratios", {"endpoint": "OverallSurvival"}, store=kg.open_store(release))
@@ -732,7 +735,7 @@ def _projected(engine, name) -> list[str]:
 
 @pytest.mark.parametrize("name", sorted(load_queries()))
 def test_claim_queries_project_the_standard_row(engine, name):
-    from kg.model import standard_row_variables
+    from kg.claim_rows import standard_row_variables
     projected = set(_projected(engine, name))
     if "claim" in projected:
         assert not set(standard_row_variables()) - projected, name

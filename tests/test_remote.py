@@ -3,9 +3,9 @@ on the embedded engine. The server is a real `oxigraph serve` on a free loopback
 release goes in through `kg load --endpoint` (SPARQL 1.1 Graph Store Protocol)."""
 from __future__ import annotations
 
+import re
 import shutil
 import socket
-import re
 import subprocess
 import sys
 import time

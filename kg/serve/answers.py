@@ -128,7 +128,7 @@ def modality_answer(variables: list[str], bindings: list[dict[str, Any]]) -> lis
             groups[get(b, "modalityLabel") or ""].append(b)
     if not groups:
         return None
-    out = []
+    out: list[dict[str, Any]] = []
     for modality, rows in groups.items():
         figures: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         claim_n: dict[str, int] = {}
@@ -156,7 +156,7 @@ def modality_answer(variables: list[str], bindings: list[dict[str, Any]]) -> lis
             "patients": sum(study_n.values()), "treatment": get(best[0], "treatment"),
             "points": sorted(((_num(get(b, "value")) or 0, get(b, "studyLabel") or "",
                                local_path(get(b, "claim") or "") or "") for b in rows), reverse=True)})
-    out.sort(key=lambda a: (-(a["number"] or 0), a["modality"]))
+    out.sort(key=lambda a: (-float(a["number"] or 0), str(a["modality"])))
     return out
 
 

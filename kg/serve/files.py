@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from ..formats import MEDIA, RDF_TYPES, negotiate, rdf_bytes
-from ..rdf import PREFIXES
+from ..rdf import PREFIXES, serialize
 
 if TYPE_CHECKING:
     from .app import Site
@@ -53,7 +53,9 @@ def describe(triples: list[ox.Triple], iri: str) -> list[ox.Triple]:
     by_subject: dict[Any, list[ox.Triple]] = {}
     for t in triples:
         by_subject.setdefault(t.subject, []).append(t)
-    out, todo, seen = [], [ox.NamedNode(iri)], set()
+    out: list[ox.Triple] = []
+    todo: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(iri)]
+    seen: set[ox.NamedNode | ox.BlankNode] = set()
     while todo:
         node = todo.pop()
         if node in seen:
@@ -67,8 +69,7 @@ def describe(triples: list[ox.Triple], iri: str) -> list[ox.Triple]:
 
 
 def turtle(triples: list[ox.Triple]) -> bytes:
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={
-        **PREFIXES, "sh": "http://www.w3.org/ns/shacl#", "bcsh": SHAPES_NS})
+    return serialize(triples, ox.RdfFormat.TURTLE, {**PREFIXES, "sh": "http://www.w3.org/ns/shacl#", "bcsh": SHAPES_NS})
 
 
 class Files:
@@ -110,13 +111,14 @@ class Files:
         """`/shapes/` (every shape) or `/shapes/{Name}` (one shape), as Turtle, JSON-LD, N-Triples,
         RDF/XML or a page."""
         name = request.path_params.get("name", "")
-        fmt = request.query_params.get("format")
+        fmt: str | None = request.query_params.get("format")
         for ext, key in ((".ttl", "ttl"), (".jsonld", "jsonld"), (".nt", "nt"), (".rdf", "rdfxml")):
             if name.endswith(ext):
                 name, fmt = name[: -len(ext)], key
-        key = negotiate(request.headers.get("accept"), RDF_TYPES, fmt)
-        if key is None:
+        chosen = negotiate(request.headers.get("accept"), RDF_TYPES, fmt)
+        if chosen is None:
             return PlainTextResponse(f"offered: {', '.join(RDF_TYPES)}", 406)
+        key = chosen
         triples = self.shapes() if not name else describe(self.shapes(), SHAPES_NS + name)
         if not triples:
             return PlainTextResponse(f"404 not found: {SHAPES_NS}{name} is not a shape of this release", 404)

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
 from .. import model
+from ..claim_rows import claim_row, claim_row_patterns
 from ..rdf import (
     BASE,
     BCD,
@@ -202,10 +203,10 @@ def claim_rows(graph: Graph, where: str, limit: int = 500) -> list[dict[str, Any
     One row per claim; `sites`, `modalities` and `roles` (role, via) gather the many-valued
     columns; `label`, `value_text`, `time_text` and `details` are ready to print.
     """
-    variables = " ".join(f"?{v}" for v in model.claim_row())
+    variables = " ".join(f"?{v}" for v in claim_row())
     q = f"""SELECT DISTINCT {variables} ?role ?via WHERE {{ {where}
       FILTER(STRSTARTS(STR(?claim), {lit(CLAIM_NS)}))
-      {model.claim_row_patterns()}
+      {claim_row_patterns()}
     }} LIMIT {limit * 4}"""
     merged: dict[str, dict[str, Any]] = {}
     for r in graph.select(q):
