@@ -10,6 +10,9 @@ import pytest
 
 from kg.build import build
 
+# whole-pipeline checks (several builds, real external tools): left out of `make test-fast`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -11,6 +11,9 @@ from kg.errors import InputError
 from kg.ontology.terms import load_terms
 from kg.sources import load_source
 
+# whole-pipeline checks (several builds, real external tools): left out of `make test-fast`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
 SEN = "002_04fd65fe73b32b4a.txt"

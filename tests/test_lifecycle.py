@@ -14,6 +14,9 @@ from kg.export import export_claims
 from kg.query import run
 from kg.store import EmbeddedStore
 
+# whole-pipeline checks (several builds, real external tools): left out of `make test-fast`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "data" / "tiny"
 RETRACT = "    locator: paragraph 3\n    span: [", "    retracted: 2026-11-30\n    retraction_reason: a made-up retraction\n"

@@ -13,6 +13,9 @@ from kg.build import build
 from kg.errors import ConformanceError, KGError
 from kg.release import build_lock
 
+# whole-pipeline checks (several builds, real external tools): left out of `make test-fast`
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "data" / "tiny"
 

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+# whole-pipeline checks (several builds, real external tools): left out of `make test-fast`
+pytestmark = pytest.mark.slow
+
 VOCAB = "https://w3id.org/bcmkg/vocab/"
 MWA_DEFINITION = "Thermal ablation by microwave energy"
 
