@@ -118,9 +118,9 @@ def _write_files(tmp: Path, ontology: Graph, documents: dict[str, bytes], manife
     onto_nt = nt_bytes(to_ox_triple(t) for t in canonical)
     graphs = {"ontology": onto_nt, **documents}
     lines = {name: sorted(nt.splitlines(keepends=True)) for name, nt in graphs.items()}
-    # N-Quads by a text edit: in N-Triples " .\n" only ever ends a line
-    nquads = b"".join(b"".join(ls).replace(b" .\n", f" <{graph_iri(name)}> .\n".encode())
-                      for name, ls in lines.items())
+    nquads = serialize((ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(str(graph_iri(name))))
+                        for name, ls in lines.items() for t in ox.parse(b"".join(ls), format=ox.RdfFormat.N_TRIPLES)),
+                       ox.RdfFormat.N_QUADS)
     merged = b"".join(sorted({line for ls in lines.values() for line in ls}))
     # JSON-LD is built in Python (the slowest writer): a forked process writes it meanwhile
     jsonld = multiprocessing.get_context("fork").Process(target=write_jsonld, args=(merged, tmp / "graph.jsonld"))
