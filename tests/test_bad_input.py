@@ -250,3 +250,20 @@ def test_kg_sparql_missing_file_and_binary_stdin(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_sys, "stdin", io.TextIOWrapper(io.BytesIO(b"SELECT \xcc\xff WHERE {}")))
     assert main(["sparql", "-"]) == 2
     assert "stdin:1: query: not UTF-8 text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad_id", ["Bad Id", "Bad>Id"])
+def test_template_id_that_cannot_be_an_iri(bad_id, tmp_path, capsys):
+    """A template id with a space or '>' is a QC error with file and line, not a traceback."""
+    import shutil
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    path = ontology / "template" / "modalities.tsv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines + [f"{bad_id}\tbad id\tModality\tA made-up definition." + "\t" * 8]) + "\n",
+                    encoding="utf-8")
+    code = main(["build", "--ontology", str(ontology), "--no-corpus", "--out", str(tmp_path / "build"),
+                 "--sources", str(ROOT / "tests" / "data" / "tiny" / "sources")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"modalities.tsv:{len(lines) + 1}: id: id is not UpperCamelCase ASCII (value '{bad_id}')" in err

@@ -108,3 +108,14 @@ def test_cli(release, tmp_path):
                            "--output", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert out.read_text(encoding="utf-8").startswith("claim_iri,claim_id,kind,document,")
+
+
+def test_cli_parquet(release, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "claims.parquet"
+    done = subprocess.run([sys.executable, "-m", "kg.cli", "export", "claims", "--format", "parquet", "--release",
+                           str(release), "--output", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_parquet(out)
+    assert len(frame) == 844 and str(frame["value"].dtype) == "float64"

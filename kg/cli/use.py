@@ -17,7 +17,7 @@ PAIR_COLUMNS = ["studyLabelA", "endpointLabelA", "statisticLabelA", "timePointA"
 
 def add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=["claims", "fhir"], help="claims: the claims table; fhir: FHIR R5 Evidence")
-    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv", help="parquet needs pyarrow and -o")
     p.add_argument("--release", type=Path, default=None, help="release folder (default KG_RELEASE or build/release)")
     p.add_argument("--output", "-o", type=Path, default=None)
     p.add_argument("--out", type=Path, default=None, help="fhir: output folder (default build/fhir)")
@@ -31,6 +31,13 @@ def cmd_export(a: argparse.Namespace) -> int:
         out = a.out or project("build") / "fhir"
         bundles, resources = write_fhir(release_dir(a.release), out)
         print(f"wrote {out}: {bundles} Bundle(s), {resources} Evidence resource(s)")
+        return 0
+    if a.format == "parquet":
+        from ..errors import KGError
+        from ..export import export_parquet
+        if not a.output:
+            raise KGError("--format parquet writes a file: give --output FILE.parquet")
+        print(f"wrote {export_parquet(release_dir(a.release), a.output)}")
         return 0
     text = export_claims(release_dir(a.release), fmt=a.format)
     if a.output:
