@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .model import BY_KEY, FIELDS, Field
+from . import model
+from .model import BY_KEY, Field
 
 __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standard_row_sparql", "one_row_per_figure",
            "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN"]
@@ -21,7 +22,7 @@ __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standar
 
 def claim_row() -> list[str]:
     """Variables of the standard claim row (named as the claim properties), read from FIELDS."""
-    return ["claim", *(str(f.prop) for f in FIELDS if f.prop and f.kind != "special"),
+    return ["claim", *(str(f.prop) for f in model.FIELDS if f.prop and f.kind != "special"),
             "ciLower", "ciUpper", "interpretedValue", "study", "document", "spanStart", "spanEnd"]
 
 
@@ -120,24 +121,8 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     w.append(f"OPTIONAL {{ ?study{x} {p('design')} ?_d{x} FILTER(?_d{x} != {p('StudyDesign')}) "
              f"OPTIONAL {{ ?_d{x} {lbl} ?_dl{x} }} }}")
 
-    def same(prop: str, var: str) -> str:
-        return (f"((BOUND({var}) && EXISTS {{ ?_twin{x} {p(prop)} {var} }}) || "
-                f"(!BOUND({var}) && NOT EXISTS {{ ?_twin{x} {p(prop)} ?_any{x} }}))")
-    conds = [f"?_twin{x} != {s}",
-             f"(EXISTS {{ ?_twin{x} {p('interpretedValue')} ?_tr{x} FILTER(?_tr{x} = ?comparedValue{x}) }} || "
-             f"(NOT EXISTS {{ ?_twin{x} {p('interpretedValue')} ?_any{x} }} && "
-             f"EXISTS {{ ?_twin{x} {p('value')} ?_tv{x} FILTER(?_tv{x} = ?comparedValue{x}) }}))",
-             same("statisticType", f"?_statisticType{x}"), same("endpoint", f"?_endpoint{x}"),
-             same("unit", f"?_unit{x}"), same("metastaticSite", f"?_metastaticSite{x}"),
-             same("modality", f"?_modality{x}"), same("subgroup", f"?subgroup{x}"),
-             same("timePointUnit", f"?_timePointUnit{x}"),
-             f"((BOUND(?timePoint{x}) && EXISTS {{ ?_twin{x} {p('timePoint')} ?_ttp{x} "
-             f"FILTER(?_ttp{x} = ?timePoint{x}) }}) || "
-             f"(!BOUND(?timePoint{x}) && NOT EXISTS {{ ?_twin{x} {p('timePoint')} ?_any{x} }}))"]
-    # the same figure elsewhere: nested, the filter outside (it sees the row); see docs/cookbook.md
-    w.append(f"OPTIONAL {{ {s} {p('aboutStudy')} ?_ts{x}\n    OPTIONAL {{ ?_twin{x} {p('aboutStudy')} ?_ts{x} ; "
-             f"{p('locator')} ?_tl{x} }}\n    FILTER(BOUND(?comparedValue{x}) && "
-             + " &&\n           ".join(conds) + ") }")
+    # the same figure printed elsewhere: derived by the build (bcmkg:sameFigureAs, kg/evidence.py), one lookup
+    w.append(f"OPTIONAL {{ {s} {p('sameFigureAs')} ?_twin{x} OPTIONAL {{ ?_twin{x} {p('locator')} ?_tl{x} }} }}")
     w.append(f"BIND(CONCAT(STRBEFORE(STRAFTER(STR(?_twin{x}), \"/id/claim/\"), \"/\"), \": \", ?_tl{x}) "
              f"AS ?_twinAt{x})")
     plain = [n for n in standard_row_variables(x) if n not in (f"design{x}", f"alsoPrintedAt{x}", f"figure{x}",

@@ -17,6 +17,7 @@ from typing import Any
 from rdflib import Graph
 
 from .errors import InputError, Problem
+from .evidence import figure_key
 
 CODE_DIR = Path(__file__).resolve().parent
 
@@ -52,6 +53,7 @@ class DocumentBuild:
     designs: dict[str, list[str]] = field(default_factory=dict)     # study id -> design terms this file states
     sizes: dict[str, int] = field(default_factory=dict)             # study id -> n this file states
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
+    figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure]
     nt: bytes = field(repr=False, default=b"")
     cached: bool = False
 
@@ -132,6 +134,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         designs={st.id: st.designs for st in source.studies},
         sizes={st.id: st.n for st in source.studies if st.n is not None},
         claim_studies=[[c.id, c.study] for c in source.claims],
+        figures=[[c.id, key] for c in source.claims if (key := figure_key(c))],
         nt=nt))
 
 

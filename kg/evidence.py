@@ -10,15 +10,17 @@ EvidenceLevelNotStated. The mapping is written out in docs/evidence-levels.md.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .model import UNITS
 from .rdf import BCMKG, claim_iri
-from .records import Study
+from .records import Claim, Study, as_number
 
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
 
-__all__ = ["LEVELS", "study_level", "evidence_graph"]
+__all__ = ["LEVELS", "study_level", "evidence_graph", "figure_key"]
 
 #: design term -> (level, what the design is, in the rationale)
 LEVELS: dict[str, tuple[int, str]] = {
@@ -63,9 +65,29 @@ def study_level(study: Study) -> tuple[str, str]:
     return f"EvidenceLevel{level}", f"{what}{size}"
 
 
+def figure_key(claim: Claim) -> str:
+    """What makes two claims one figure printed in two places: the same study, the same compared
+    value (the curator's reading where there is one), statistic, endpoint, unit, site, modality,
+    subgroup and time point. Empty for a claim without a value."""
+    v = claim.values
+    reading = v.get("interpretation")
+    compared = as_number(reading[0]) if isinstance(reading, tuple) else as_number(v.get("value"))
+    if compared is None:
+        return ""
+
+    def number(x: object) -> str | None:
+        n = as_number(x)
+        return None if n is None else (format(n.normalize(), "f") if isinstance(n, Decimal) else str(n))
+    return json.dumps([claim.study, number(compared), v.get("statistic"), v.get("endpoint"),
+                       UNITS.get(str(v.get("unit"))), v.get("site"), v.get("modality"), v.get("subgroup"),
+                       number(v.get("time_point")), UNITS.get(str(v.get("time_unit")))])
+
+
 def evidence_graph(built: list[DocumentBuild]) -> bytes:
-    """N-Triples of every claim's evidence level, from its study's designs as all documents state
-    them together (a design one review states holds for the claims another review reports)."""
+    """N-Triples of what the build derives for every claim, from all documents together: its level
+    of evidence, from its study's designs as the documents state them (a design one review states
+    holds for the claims another review reports), and the claims that print the same figure
+    (`bcmkg:sameFigureAs`, both ways), so a query finds a figure's other places by one lookup."""
     designs: dict[str, dict[str, str]] = {}          # study -> design -> first document stating it
     sizes: dict[str, int] = {}
     for b in built:
@@ -86,4 +108,10 @@ def evidence_graph(built: list[DocumentBuild]) -> bytes:
             claim = f"<{claim_iri(b.doc_id, claim_id)}>"
             lines.append(f"{claim} <{BCMKG.evidenceLevel}> <{BCMKG[level]}> .\n")
             lines.append(f"{claim} <{BCMKG.evidenceLevelRationale}> {json.dumps(why, ensure_ascii=False)} .\n")
+    places: dict[str, list[str]] = {}
+    for b in built:
+        for claim_id, key in b.figures:
+            places.setdefault(key, []).append(f"<{claim_iri(b.doc_id, claim_id)}>")
+    for same in places.values():
+        lines += [f"{a} <{BCMKG.sameFigureAs}> {b} .\n" for a in same for b in same if a != b]
     return "".join(sorted(lines)).encode("utf-8")
