@@ -127,6 +127,7 @@ def test_hazard_ratio_round_trips(release):
     assert back["url"] == CLAIM + "ueno2022/t1-mf-os-hr"
     assert back["relatedArtifact"][0]["document"]["url"] == "https://doi.org/10.3389/fonc.2022.910544"
 
+@pytest.mark.slow
 
 def test_every_exported_resource_validates(release, tmp_path):
     bundles, resources = fhir.write_fhir(release, tmp_path)

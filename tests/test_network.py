@@ -170,6 +170,7 @@ def test_export_reads_back_with_the_same_counts(graph, tmp_path, fmt):
     assert back.number_of_nodes() == graph.number_of_nodes()
     assert back.number_of_edges() == graph.number_of_edges()
 
+@pytest.mark.slow
 
 def test_cli_analyses_export_and_pictures(release, tmp_path, capsys):
     assert main(["network", "--release", str(release), "--comparisons", "LiverMetastasis"]) == 0

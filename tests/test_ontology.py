@@ -275,6 +275,7 @@ def test_build_refuses_an_ontology_that_qc_rejects(tmp_path: Path, capsys, cells
     assert not (tmp_path / "build" / "release").exists()
 
 
+@pytest.mark.slow
 # --- curator workflow --------------------------------------------------------------------
 
 def test_curator_adds_a_modality(tmp_path: Path) -> None:
@@ -322,6 +323,7 @@ def test_mappings_metadata_block_is_yaml_with_the_banner_as_comment() -> None:
     assert meta["mapping_set_id"].startswith("https://w3id.org/bcmkg/") and meta["license"]
     assert meta["curie_map"]["bcmkg"] == str(BCMKG)
 
+@pytest.mark.slow
 
 def test_mappings_validate_with_sssom_py() -> None:
     sssom = shutil.which("sssom") or str(Path(sys.executable).parent / "sssom")

@@ -609,6 +609,7 @@ def canonical(result) -> list[tuple]:
     return sorted(tuple(_cell(r.get(v)) for v in result.variables) for r in result.rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(load_queries()))
 def test_on_disk_and_in_memory_stores_agree(name, disk_store, memory_store):
     params = get_query(name).example_params()
