@@ -74,6 +74,20 @@ def built_release() -> tuple[Path, str, str]:
     return out / "release", term, replacement
 
 
+def wait_healthy(url: str, check, seconds: float = 90) -> bool:
+    """Poll /health until it answers 200 (True) or the time is up (False); `check` may raise."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        check()
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
 class Server:
     """`kg serve` in a subprocess on a free loopback port; stopped by its own pid."""
 
@@ -84,18 +98,12 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--release", str(release),
                                       "--host", "127.0.0.1", "--port", str(self.port), *args],
                                      cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while time.time() < deadline:
+        def exited() -> None:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"kg serve exited: {Path(self.log.name).read_text()}")
-            try:
-                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"kg serve did not start: {Path(self.log.name).read_text()}")
+        if not wait_healthy(self.url, exited):
+            self.stop()
+            raise RuntimeError(f"kg serve did not start: {Path(self.log.name).read_text()}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -127,16 +135,9 @@ class AppServer:
                                                     access_log=False, lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("the in-process server did not start")
+        if not wait_healthy(self.url, lambda: None):
+            self.stop()
+            raise RuntimeError("the in-process server did not start")
 
     def stop(self) -> None:
         self.server.should_exit = True
