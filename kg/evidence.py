@@ -13,8 +13,10 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
+
 from .model import UNITS
-from .rdf import BCMKG, claim_iri
+from .rdf import BCMKG, claim_iri, nt_bytes
 from .records import Claim, Study, as_number
 
 if TYPE_CHECKING:
@@ -101,17 +103,19 @@ def evidence_graph(built: list[DocumentBuild]) -> bytes:
         level, why = study_level(Study(id=study, label=study, designs=sorted(stated), n=sizes.get(study)))
         sources = sorted({stated[d] for d in stated if d in LEVELS})
         levels[study] = (level, why + (f" (design stated in {', '.join(sources)})" if sources else ""))
-    lines = []
+    level_of, rationale, same_as = (ox.NamedNode(str(BCMKG[p])) for p in
+                                    ("evidenceLevel", "evidenceLevelRationale", "sameFigureAs"))
+    triples = []
     for b in built:
         for claim_id, study in b.claim_studies:
             level, why = levels.get(study, ("EvidenceLevelNotStated", "the documents do not state the study's design"))
-            claim = f"<{claim_iri(b.doc_id, claim_id)}>"
-            lines.append(f"{claim} <{BCMKG.evidenceLevel}> <{BCMKG[level]}> .\n")
-            lines.append(f"{claim} <{BCMKG.evidenceLevelRationale}> {json.dumps(why, ensure_ascii=False)} .\n")
-    places: dict[str, list[str]] = {}
+            claim = ox.NamedNode(str(claim_iri(b.doc_id, claim_id)))
+            triples += [ox.Triple(claim, level_of, ox.NamedNode(str(BCMKG[level]))),
+                        ox.Triple(claim, rationale, ox.Literal(why))]
+    places: dict[str, list[ox.NamedNode]] = {}
     for b in built:
         for claim_id, key in b.figures:
-            places.setdefault(key, []).append(f"<{claim_iri(b.doc_id, claim_id)}>")
+            places.setdefault(key, []).append(ox.NamedNode(str(claim_iri(b.doc_id, claim_id))))
     for same in places.values():
-        lines += [f"{a} <{BCMKG.sameFigureAs}> {b} .\n" for a in same for b in same if a != b]
-    return "".join(sorted(lines)).encode("utf-8")
+        triples += [ox.Triple(a, same_as, c) for a in same for c in same if a != c]
+    return b"".join(sorted(nt_bytes(triples).splitlines(keepends=True)))
