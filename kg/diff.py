@@ -15,14 +15,12 @@ import pyoxigraph as ox
 
 from .errors import KGError
 from .export import claim_rows
-from .rdf import BCMKG
+from .rdf import BCMKG, OWL, RDF, RDFS
 
 __all__ = ["ReleaseDiff", "diff_releases", "resolve_release", "diff_markdown", "write_changes"]
 
 V = str(BCMKG)
-LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"
+LABEL, TYPE, DEPRECATED = str(RDFS.label), str(RDF.type), str(OWL.deprecated)
 STUDY_TYPES = {V + "Study", V + "ClinicalTrial"}
 
 

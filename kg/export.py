@@ -20,10 +20,9 @@ from typing import Any
 
 from .errors import KGError, QueryError
 from .model import BY_KEY, CLAIM_CLASSES, Field, export_columns
-from .rdf import BCMKG, OA
+from .rdf import BCMKG, OA, RDF, RDFS
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDF_TYPE, RDFS_LABEL = str(RDF.type), str(RDFS.label)
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 BIBO_DOI = "http://purl.org/ontology/bibo/doi"
 V = str(BCMKG)

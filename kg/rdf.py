@@ -186,5 +186,5 @@ __all__ = [
     "XREF_PREFIXES", "IAO_REPLACED_BY", "IAO_DEFINITION", "OWL_RATIONAL", "CONVERTER", "compact",
     "expand", "check_iri", "prefix_block", "version_iri", "document_iri", "study_iri", "arm_iri",
     "claim_iri", "case_iri", "exclusion_iri", "graph_iri", "local_path", "to_ox", "from_ox", "to_ox_triple",
-    "nt_bytes", "serialize", "XSD", "XSD_STRING",
+    "nt_bytes", "serialize", "XSD", "XSD_STRING", "RDF", "RDFS", "OWL",
 ]
