@@ -19,7 +19,8 @@ LAYERS = [
     "checker", "sources", "spans", "evidence", "transform", "validate", "jsonld", "formats", "release", "export",
     "diff", "document_build", "audit", "draft", "migrate", "build",
     "store", "load", "lifecycle", "query", "query_docs", "network", "fhir",
-    "serve.guard", "serve.workers", "serve.charts", "serve.answers", "serve.headers", "serve.pages", "serve.files",
+    "serve.guard", "serve.workers", "serve.charts", "serve.network_svg", "serve.answers", "serve.headers", "serve.pages",
+    "serve.files", "serve.resources",
     "serve.app", "serve",
     "cli",
 ]

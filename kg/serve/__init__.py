@@ -5,10 +5,12 @@ the CLI install without the ``[serve]`` extra. It has no engine of its own: it s
 ``kg.store`` store it is given, and its query workers open their own (``workers.py``).
 
     app.py      routes and handlers, ServeConfig, create_app, serve
+    resources.py  minted IRIs by path: content negotiation (RDF, HTML, FHIR for outcome claims), 404s
     guard.py    what /sparql accepts (parsed: no updates, SERVICE only to allowed hosts)
     workers.py  time-limited query worker processes
     pages.py    the page read-model (labels, search, resource pages, the claims table)
     charts.py   the survival dot chart (SVG)
+    network_svg.py  the evidence map and comparison graph on site and modality pages (SVG)
 
 >>> from kg.store import open_store                                   # doctest: +SKIP
 >>> cfg = ServeConfig(release=Path("build/release"))                  # doctest: +SKIP

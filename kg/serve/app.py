@@ -34,7 +34,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..formats import EXTENSION, GRAPH_TYPES, MEDIA, MEDIA_KEYS, RDF_TYPES, format_key, negotiate, rdf_bytes
-from ..rdf import BASE, ONTOLOGY_IRI, compact, document_iri, graph_iri, local_path
+from ..rdf import BASE, ONTOLOGY_IRI, compact, graph_iri, local_path
 from .files import file_routes
 from .guard import (
     EXAMPLE_QUERY,
@@ -48,7 +48,8 @@ from .guard import (
     service_description,
     text_response,
 )
-from .pages import Graph, humanise, index_data, local_name, resource_page, results_table, vocabulary_roots
+from .pages import Graph, humanise, index_data, local_name, results_table, vocabulary_roots
+from .resources import Resources, resource_routes
 from .workers import EngineSpec, Limits, ServeConfig, WorkerPool, _fmt_from_path, _valid_iri, named_queries, run_sync
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class Site:
                                 version=self.version(), humanise=humanise, local_name=local_name)
         self._ontology: list[ox.Triple] | None = None
         self.cache: OrderedDict[Any, Any] = OrderedDict()
+        self.resources = Resources(self)
 
     def _json(self, name: str) -> dict[str, Any] | None:
         path = self.release / name if self.release else None
@@ -137,69 +139,6 @@ class Site:
         roots, docs, counts = await self.cached("index", lambda: run_sync(index_data, self.graph))
         return self.render("index.html", q=q, hits=hits, roots=roots, docs=docs,
                            counts=counts, title="Breast cancer metastasis knowledge graph")
-
-    async def resource(self, request: Request) -> Response:
-        raw_path, ext_fmt = _fmt_from_path(request.url.path)
-        if bad := bad_path(raw_path):
-            return text_response(bad, 400)
-        iri = BASE + raw_path.lstrip("/")
-        fmt = request.query_params.getlist("format") or ext_fmt
-        key = negotiate(request.headers.get("accept"), RDF_TYPES, fmt)
-        if key is None:
-            return not_acceptable(RDF_TYPES, " (or ?format=ttl|jsonld|nt|rdf|html)")
-        if not _valid_iri(iri):
-            return await self.not_found(iri, key)
-
-        async def make() -> bytes | None:
-            triples = await run_sync(self.graph.triples, iri)
-            if not triples:
-                return None
-            if key != "html":
-                body: bytes = await run_sync(rdf_bytes, triples, key, self.context)
-                return body
-            page = await run_sync(resource_page, self.graph, iri, triples)
-            return self.env.get_template("resource.html").render(**page).encode()
-        body = await self.cached(("resource", iri, key), make)
-        if body is None:
-            return await self.not_found(iri, key)
-        headers = {"Vary": "Accept", "Content-Location": f"{raw_path}.{EXTENSION[key]}",
-                   "Link": f'<{iri}>; rel="canonical"'}
-        return Response(body, media_type=MEDIA[key], headers=headers)
-
-    async def graph_resource(self, request: Request) -> Response:
-        """A document's named graph: its triples as RDF, or a short page pointing at the document."""
-        path, ext_fmt = _fmt_from_path(request.url.path)
-        if bad := bad_path(path):
-            return text_response(bad, 400)
-        iri = BASE + path.lstrip("/")
-        key = negotiate(request.headers.get("accept"), RDF_TYPES, request.query_params.getlist("format") or ext_fmt)
-        if key is None:
-            return not_acceptable(RDF_TYPES)
-        if not _valid_iri(iri):
-            return text_response(f"404 not found: {iri!r} is not a graph of this release", 404)
-        triples = await run_sync(self.graph.construct,
-                                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
-        if not triples:
-            return PlainTextResponse(f"404 not found: {iri} is not a graph of this release", 404)
-        if key != "html":
-            body = await run_sync(rdf_bytes, triples, key, self.context)
-            return Response(body, media_type=MEDIA[key], headers={"Vary": "Accept"})
-        doc = str(document_iri(local_name(iri)))
-        return self.render("graph.html", iri=iri, n=len(triples), doc=doc, title=local_name(iri))
-
-    async def not_found(self, iri: str, key: str) -> Response:
-        sugg = await run_sync(self.graph.suggest, iri)
-        if key == "html":
-            return self.render("notfound.html", 404, iri=iri, suggestions=sugg, title="Not found")
-        lines = [f"404 not found: {iri} is not in this release"]
-        lines += [f"did you mean {s['iri']} ({s['label']})?" for s in sugg]
-        return PlainTextResponse("\n".join(lines) + "\n", 404)
-
-    async def not_found_page(self, request: Request, exc: Exception) -> Response:
-        if bad_path(request.url.path) or not _valid_iri(BASE + request.url.path.lstrip("/")):
-            return text_response(f"404 not found: {request.url.path!r}", 404)
-        return await self.not_found(BASE + request.url.path.lstrip("/"),
-                                    negotiate(request.headers.get("accept"), RDF_TYPES) or "html")
 
     async def ontology(self, request: Request) -> Response:
         date = request.path_params.get("date")
@@ -376,8 +315,7 @@ class Site:
             Route("/resolve", self.resolve), Route("/downloads", self.downloads),
             Route("/downloads/{name}", self.release_file),
             Route("/context.jsonld", self.context_file), Route("/health", self.health),
-            Route("/vocab/{rest:path}", self.resource), Route("/id/{rest:path}", self.resource),
-            Route("/graph/{rest:path}", self.graph_resource),
+            *resource_routes(self),     # kg/serve/resources.py: /vocab/, /id/, /graph/ (any path below)
             Mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static"),
         ]
 
@@ -406,7 +344,7 @@ def create_app(store: Store, config: ServeConfig, opener: Callable[..., Store] |
                                      allow_headers=["Accept", "Content-Type"], expose_headers=["Retry-After"]))
     middleware.append(Middleware(HeadersAndErrors, catch=True))
     app = Starlette(routes=site.routes(), middleware=middleware, lifespan=lifespan,
-                    exception_handlers={404: site.not_found_page})
+                    exception_handlers={404: site.resources.not_found_page})
     app.state.site = site
     return app
 
