@@ -131,3 +131,59 @@ def test_study_and_document_pages_lead_with_the_facts(server, page):
     page.goto(server.url + "/id/document/greco2026")
     doc = page.inner_text("#document-summary")
     assert "Greco M" in doc and "2026" in doc and "000_922cf6fdf7f0a20b.txt" in doc
+
+
+#: The modality pairs compared head to head at liver metastases (kg.network.comparisons(g, "LiverMetastasis")
+#: on the curated documents, looked up once): ueno2022 Table 2 (Ruiz 2018, Sadot 2016, Abbas 2017), sen2024 and
+#: greco2026 (Sundén 2020), bclm-review-zh Table 2 (Chen 2022 and its unnamed rows), greco2026 (Wang 2017) and
+#: the resection-vs-no-surgery meta-analyses (Ellis 2021, Mariani 2013, Yamamoto 2021).
+LIVER_PAIRS = {
+    ("HepaticResection", "NoSurgery"), ("HepaticResection", "SystemicTherapyAlone"),
+    ("Chemotherapy", "HepaticResection"), ("HepaticResectionOrRFA", "SystemicTherapyAlone"),
+    ("HepaticResectionOrRFAPlusSystemicTherapy", "SystemicTherapyAlone"),
+    ("HepaticResectionPlusChemotherapy", "SystemicTherapyAlone"),
+    ("HepaticResectionPlusChemotherapy", "RFAPlusChemotherapy"), ("RFAPlusTACE", "TransarterialChemoembolization"),
+}
+
+
+def _visible(locator, least: float = 50) -> None:
+    box = locator.bounding_box()
+    assert box and box["width"] > least and box["height"] > least, box
+
+
+def test_site_and_modality_pages_show_the_evidence_network(server, page):
+    """The liver page draws its row of the evidence map and its comparison graph, the MWA page its
+    column of the map; each picture is seen (non-zero box), has its accessible name and legend, and
+    its numbers are also a table."""
+    OUT.mkdir(exist_ok=True)
+    page.goto(server.url + "/vocab/LiverMetastasis")
+    evidence_map, graph = page.locator("#map-LiverMetastasis svg"), page.locator("#comparisons-LiverMetastasis svg")
+    _visible(evidence_map)
+    _visible(graph)
+    assert evidence_map.get_attribute("role") == "img"
+    assert evidence_map.locator("title#map-LiverMetastasis-title").text_content() == \
+        "Evidence map: breast cancer liver metastasis × modalities"
+    assert graph.locator("title#comparisons-LiverMetastasis-title").text_content() == \
+        "Head-to-head comparisons at breast cancer liver metastasis"
+    edges = graph.locator("g.edge")
+    pairs = {(e.get_attribute("data-a"), e.get_attribute("data-b")) for e in edges.all()}
+    assert pairs == LIVER_PAIRS
+    _visible(edges.nth(0).locator("line"), least=1)
+    resection = graph.locator("g.edge[data-a='HepaticResection'][data-b='SystemicTherapyAlone']")
+    assert "Chen 2022, Ruiz 2018, Sundén 2020" in resection.locator("title").text_content()
+    mwa = evidence_map.locator("g.cell[data-modality='MicrowaveAblation']")
+    assert "2 studies" in mwa.locator("title").text_content() and "5-year OS 89 %" in mwa.locator("title").text_content()
+    assert "Size: patients" in evidence_map.text_content() and "level not stated" in graph.text_content()
+    page.click("#evidence-network summary")
+    assert page.locator("#map-LiverMetastasis-table tbody tr").count() == evidence_map.locator("g.cell").count()
+    page.locator("#evidence-network").screenshot(path=str(OUT / "site-liver-evidence-map.png"))
+    page.locator("section.comparison-graph").screenshot(path=str(OUT / "site-liver-comparisons.png"))
+    assert (OUT / "site-liver-comparisons.png").stat().st_size > 10_000
+
+    page.goto(server.url + "/vocab/MicrowaveAblation")
+    column = page.locator("#map-MicrowaveAblation svg")
+    _visible(column)
+    sites = {c.get_attribute("data-site") for c in column.locator("g.cell").all()}
+    assert sites == {"LiverMetastasis", "LungMetastasis"}
+    assert page.locator("section.comparison-graph").count() == 0
+    page.locator("#evidence-network").screenshot(path=str(OUT / "modality-mwa-evidence-map.png"))

@@ -185,3 +185,24 @@ def test_cli_analyses_export_and_pictures(release, tmp_path, capsys):
     for name in ("evidence-map.svg", "evidence-map.png", "comparison-liver.svg", "comparison-liver.png"):
         assert (tmp_path / "pics" / name).stat().st_size > 1000
     assert (tmp_path / "pics" / "evidence-map.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_the_pages_draw_what_the_network_holds(graph):
+    """kg/serve/network_svg.py draws from the analyses: the liver page's comparison graph has one line
+    per pair `comparisons` gives, its map one bubble per site x modality cell; MWA's page is a column."""
+    pytest.importorskip("markupsafe")
+    import re
+
+    from kg.serve.network_svg import term_figures
+    liver = term_figures(graph, V + "LiverMetastasis")
+    assert liver["kind"] == "site" and len(liver["comparisons"]) == 1
+    svg = str(liver["comparisons"][0]["svg"])
+    drawn = set(re.findall(r'<g class="edge" data-a="(\w+)" data-b="(\w+)">', svg))
+    given = {(c["a_iri"][len(V):], c["b_iri"][len(V):]) for c in net.comparisons(graph, "LiverMetastasis")}
+    assert drawn == given and ("HepaticResection", "SystemicTherapyAlone") in drawn
+    cells = [c for c in net.evidence_matrix(graph) if c["site_iri"] == V + "LiverMetastasis"]
+    assert str(liver["map"]["svg"]).count('<g class="cell"') == len(cells) == len(liver["map"]["table"])
+    mwa = term_figures(graph, V + "MicrowaveAblation")
+    assert mwa["kind"] == "modality" and mwa["comparisons"] == []
+    assert sorted(c["site_iri"][len(V):] for c in mwa["map"]["table"]) == ["LiverMetastasis", "LungMetastasis"]
+    assert term_figures(graph, V + "OverallSurvival") is None

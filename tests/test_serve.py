@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -426,3 +427,94 @@ def test_study_chart_draws_medians_in_years_as_months(client):
     assert "5.6 year" in svg
     rates = r.text.split("Survival rate at a time point (%)", 1)[1].split("</svg>", 1)[0]
     assert "hazard" not in rates.casefold()
+
+
+# --- FHIR R5 Evidence by content negotiation on the claim IRI -------------------------------
+
+HR_CLAIM = "/id/claim/ueno2022/t1-mf-os-hr"         # ueno2022 (001) Table 1, MF07-01: OS HR 0.66 [0.49-0.88], p 0.005
+FHIR = "application/fhir+json"
+
+
+def test_claim_iri_serves_fhir_evidence(client, served_release):
+    """Accept: application/fhir+json on an outcome claim's IRI gives its FHIR R5 Evidence, which
+    validates with fhir.resources and carries the hazard ratio with its CI and p as the document prints them."""
+    pytest.importorskip("fhir.resources")
+    from fhir.resources.evidence import Evidence
+
+    from kg import fhir
+    r = client.get(HR_CLAIM, headers={"Accept": FHIR})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == FHIR and "Accept" in r.headers["vary"]
+    assert r.headers["content-location"] == HR_CLAIM + ".fhir.json"
+    ev = Evidence.model_validate(r.json())
+    stat = ev.statistic[0]
+    assert float(stat.quantity.value) == 0.66 and stat.sampleSize.numberOfParticipants == 278
+    ci = next(e for e in stat.attributeEstimate if e.type.text == "confidence interval")
+    assert (float(ci.level), float(ci.range.low.value), float(ci.range.high.value)) == (0.95, 0.49, 0.88)
+    p = next(e for e in stat.attributeEstimate if e.type.text == "p-value")
+    assert float(p.quantity.value) == 0.005
+    assert ev.url == "https://w3id.org/bcmkg" + HR_CLAIM
+    assert r.json() == fhir.claim_resource(served_release, ev.url)     # the server's store reads as the release
+    for other in (client.get(HR_CLAIM + "?format=fhir", headers={"Accept": "text/html"}),
+                  client.get(HR_CLAIM + ".fhir.json"),
+                  client.get(HR_CLAIM, headers={"Accept": f"text/turtle;q=0.5, {FHIR}"})):
+        assert other.status_code == 200 and other.headers["content-type"] == FHIR and other.content == r.content
+
+
+def test_fhir_is_not_the_default_and_is_406_where_there_is_none(client):
+    """A wildcard never gets FHIR; a claim that is no outcome (ueno2022: the disease-free interval as a
+    prognostic factor) and a term have no Evidence resource: 406 saying why, as for any unavailable format."""
+    for accept in ("*/*", "application/*"):
+        r = client.get(HR_CLAIM, headers={"Accept": accept})
+        assert r.status_code == 200 and not r.headers["content-type"].startswith(FHIR), accept
+    for p in ("/id/claim/ueno2022/fan-pf-dfi", "/vocab/LiverMetastasis"):
+        for r in (client.get(p, headers={"Accept": FHIR}), client.get(p + "?format=fhir"),
+                  client.get(p + ".fhir.json")):
+            assert r.status_code == 406, (p, r.status_code)
+            assert "no FHIR Evidence resource" in r.text and "text/turtle" in r.text
+            assert ("not an outcome claim" if "claim" in p else "not a claim") in r.text
+    r = client.get("/id/claim/ueno2022/fan-pf-dfi", headers={"Accept": f"{FHIR}, text/turtle;q=0.5"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")   # the next best offer
+    assert client.get("/id/claim/ueno2022/no-such-claim", headers={"Accept": FHIR}).status_code == 404
+
+
+def test_claim_page_links_its_fhir_alternate(client):
+    """The page of an outcome claim lists FHIR beside Turtle and JSON-LD (<link rel=alternate>, the
+    format links, the Link header), and the link answers with the Evidence resource."""
+    r = client.get(HR_CLAIM, headers={"Accept": "text/html"})
+    links = re.findall(r'<link rel="alternate" type="([^"]+)" href="([^"]+)">', r.text)
+    assert (FHIR, HR_CLAIM + ".fhir.json") in links and ("text/turtle", HR_CLAIM + ".ttl") in links
+    assert 'id="fhir-link"' in r.text
+    assert f'<{HR_CLAIM}.fhir.json>; rel="alternate"; type="{FHIR}"' in r.headers["link"]
+    href = dict(links)[FHIR]
+    got = client.get(href)
+    assert got.status_code == 200 and got.headers["content-type"] == FHIR and got.json()["resourceType"] == "Evidence"
+    other = client.get("/id/claim/ueno2022/fan-pf-dfi", headers={"Accept": "text/html"})
+    assert other.status_code == 200 and FHIR not in other.text and FHIR not in other.headers["link"]
+
+
+# --- the evidence network on site and modality pages ---------------------------------------
+
+def test_site_and_modality_pages_draw_the_evidence_network(client):
+    """The liver page has its row of the evidence map and its comparison graph, each with a title, an
+    accessible name, a legend and the numbers as a table; the MWA page has its column (liver, lung)."""
+    r = client.get("/vocab/LiverMetastasis", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    section = r.text.split('<section id="evidence-network">', 1)[1].split("<h2>Survival figures", 1)[0]
+    for fid in ("map-LiverMetastasis", "comparisons-LiverMetastasis"):
+        svg = section.split(f'id="{fid}"', 1)[1].split("</svg>", 1)[0]
+        assert f'aria-labelledby="{fid}-title {fid}-desc"' in svg and f'<title id="{fid}-title">' in svg
+        assert "best level of evidence" in svg and "Size: patients" in svg
+        assert "style=" not in svg and "<script" not in svg           # the CSP allows neither
+        assert f'id="{fid}-table"' in section
+    # greco2026 Table 2 / bclm-review-zh Table 1: Vogl 2023 and one more MWA series, 5-year OS 89 %
+    assert 'data-modality="MicrowaveAblation" data-site="LiverMetastasis"' in section
+    assert "microwave ablation at breast cancer liver metastasis: 2 studies" in section
+    assert 'data-a="HepaticResection" data-b="SystemicTherapyAlone"' in section
+    assert "Chen 2022, Ruiz 2018, Sundén 2020" in section
+    mwa = client.get("/vocab/MicrowaveAblation", headers={"Accept": "text/html"}).text
+    cells = re.findall(r'<g class="cell" data-site="(\w+)" data-modality="MicrowaveAblation">', mwa)
+    assert sorted(cells) == ["LiverMetastasis", "LungMetastasis"]
+    assert 'class="comparison-graph"' not in mwa
+    other = client.get("/vocab/OverallSurvival", headers={"Accept": "text/html"}).text     # neither site nor modality
+    assert 'id="evidence-network"' not in other
