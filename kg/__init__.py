@@ -16,16 +16,31 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("bcmkg")  # the one place the version lives is pyproject.toml
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0"
+from .errors import ConformanceError, InputError, KGError, QueryError
 
-from .errors import ConformanceError, InputError, KGError, QueryError  # noqa: E402
+if TYPE_CHECKING:
+    __version__: str
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the one place it lives); read on
+    first use, since importlib.metadata costs a command that never asks for it ~30-80 ms."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("bcmkg")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = _version()
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build(*args: Any, **kwargs: Any) -> Any:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 import yaml
@@ -27,10 +27,12 @@ import yaml
 from .errors import QueryError
 from .formats import Rows, format_result, python_value, to_rows  # noqa: F401  (re-exported: rows for Python)
 from .lifecycle import include_retracted_flag, without_retracted
-from .ontology.terms import TermIndex
 from .paths import project_dir, queries_dir
 from .rdf import BCD, BCMKG, XSD, check_iri, prefix_block
 from .store import Result, Store, Term, materialise, open_store
+
+if TYPE_CHECKING:     # the term index (and rdflib under it) is imported when a term parameter is bound
+    from .ontology.terms import TermIndex
 
 PARAM_TYPES = {"term", "decimal", "integer", "string", "enum", "document", "study", "iri"}
 KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "prognosis", "discordance",
@@ -38,7 +40,7 @@ KINDS = ["threshold", "comparison", "aggregation", "trial", "selection", "progno
 #: Names a query parameter may not have: they are kg.query()'s own keyword arguments.
 RESERVED_PARAMS = {"store", "release", "include_retracted"}
 PLAIN_NUMBER = re.compile(r"-?\d{1,15}(\.\d{1,15})?")     # no exponents: 1e400 is a typo, not a threshold
-XSD_DECIMAL, XSD_INTEGER, _VOCAB, _DATA = ox.NamedNode(str(XSD.decimal)), ox.NamedNode(str(XSD.integer)), str(BCMKG), str(BCD)
+XSD_DECIMAL, XSD_INTEGER, _VOCAB, _DATA = ox.NamedNode(XSD + "decimal"), ox.NamedNode(XSD + "integer"), str(BCMKG), str(BCD)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: 10x faster headers
 
 __all__ = ["Param", "NamedQuery", "load_query", "load_queries", "get_query", "bind", "run", "run_sparql",
@@ -200,7 +202,7 @@ def term_index(ontology_dir: Path | None = None) -> TermIndex:
 
 @lru_cache(maxsize=4)
 def _term_index(ontology_dir: Path) -> TermIndex:
-    from .ontology.terms import read_template, terms_from_rows
+    from .ontology.terms import TermIndex, read_template, terms_from_rows
     return TermIndex(terms_from_rows(read_template(ontology_dir)))
 
 

@@ -1,42 +1,85 @@
 """The RDF core: namespaces, prefixes, IRI minting, one CURIE converter, rdflib <-> pyoxigraph.
 
 Every module that writes or reads an IRI takes it from here, so a namespace or a prefix is
-defined once. The CURIE converter is the `curies` package's (longest namespace wins), over
-our prefixes and the external terminologies a mapping may cite.
+defined once. CURIEs are compacted and expanded over our prefixes and the external
+terminologies a mapping may cite, longest namespace first (`compact`, `expand`); `CONVERTER`
+is the same prefix map as a `curies.Converter`, for callers that want that package's API.
+
+Importing this module costs pyoxigraph only: a command that never touches rdflib (`kg query`,
+`kg sparql`, the server's answers) does not pay for it. A namespace is a `str` (its IRI
+prefix) whose terms, `BCMKG.Claim` or `BCMKG["x"]`, are rdflib `URIRef`s made on first use;
+RDF, RDFS, OWL, ONTOLOGY_IRI, the IAO terms, OWL_RATIONAL and CONVERTER are built the first
+time they are asked for (module `__getattr__`).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import curies
 import pyoxigraph as ox
-from rdflib import BNode, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
-from rdflib.term import Node
 
 from .errors import QueryError
+
+if TYPE_CHECKING:
+    import curies
+    from rdflib import BNode, Literal, URIRef
+    from rdflib.namespace import OWL, RDF, RDFS
+    from rdflib.term import Node
+
+    ONTOLOGY_IRI: URIRef
+    IAO_REPLACED_BY: URIRef
+    IAO_DEFINITION: URIRef
+    OWL_RATIONAL: URIRef
+    CONVERTER: curies.Converter
+
+
+class Namespace(str):
+    """An IRI prefix (a `str`); `NS.term`, `NS["term"]` and `NS.term("x")` are rdflib URIRefs,
+    as with `rdflib.Namespace` (rdflib is imported on the first such call, not before)."""
+
+    __slots__ = ()
+
+    @property
+    def title(self) -> URIRef:  # type: ignore[override]  # DCTERMS-style `title`, as rdflib does
+        return self.term("title")
+
+    def term(self, name: str) -> URIRef:
+        return _uriref()(str(self) + (name if isinstance(name, str) else ""))
+
+    def __getitem__(self, key: str) -> URIRef:  # type: ignore[override]
+        return self.term(key)
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.term(name)
+
+    def __repr__(self) -> str:
+        return f"Namespace({super().__repr__()})"
+
+    def __contains__(self, ref: str) -> bool:  # type: ignore[override]
+        return ref.startswith(self)
+
 
 BASE = "https://w3id.org/bcmkg/"
 BCMKG = Namespace(BASE + "vocab/")
 BCD = Namespace(BASE + "id/")
 GRAPH = Namespace(BASE + "graph/")
-ONTOLOGY_IRI = URIRef(BASE + "ontology")
 OA = Namespace("http://www.w3.org/ns/oa#")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 OBO = Namespace("http://purl.obolibrary.org/obo/")
 OBOINOWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
-IAO_REPLACED_BY = OBO["IAO_0100001"]
-IAO_DEFINITION = OBO["IAO_0000115"]
-OWL_RATIONAL = URIRef(str(OWL) + "rational")
-XSD_STRING = str(XSD.string)
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+XSD_STRING = XSD + "string"
 
 #: The prefixes of the release files and of every query we write.
 PREFIXES: dict[str, str] = {
-    "bcmkg": str(BCMKG), "bcd": str(BCD), "prov": str(PROV), "oa": str(OA),
-    "dcterms": str(DCTERMS), "bibo": str(BIBO), "skos": str(SKOS), "xsd": str(XSD),
-    "rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL), "obo": str(OBO),
+    "bcmkg": str(BCMKG), "bcd": str(BCD), "prov": "http://www.w3.org/ns/prov#", "oa": str(OA),
+    "dcterms": "http://purl.org/dc/terms/", "bibo": str(BIBO), "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": str(XSD), "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "owl": "http://www.w3.org/2002/07/owl#", "obo": str(OBO),
 }
 
 #: External terminologies a template xref may cite, with the IRI each CURIE expands to.
@@ -47,7 +90,8 @@ XREF_PREFIXES: dict[str, str] = {
     "EFO": "http://www.ebi.ac.uk/efo/EFO_", "SCTID": "http://snomed.info/id/", "LOINC": "https://loinc.org/",
 }
 
-CONVERTER = curies.Converter.from_prefix_map({**PREFIXES, **XREF_PREFIXES})
+_ALL_PREFIXES = {**PREFIXES, **XREF_PREFIXES}
+_ALL_LONGEST_FIRST = sorted(_ALL_PREFIXES.items(), key=lambda kv: -len(kv[1]))
 _OURS_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
@@ -56,23 +100,27 @@ _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 def compact(iri: str, ours_only: bool = False) -> str:
     """`prefix:local` under the longest matching namespace; the IRI itself when none matches.
 
-    `ours_only` keeps to PREFIXES (the release's and the JSON-LD context's own prefixes).
+    `ours_only` keeps to PREFIXES (the release's and the JSON-LD context's own prefixes):
+    obo:NCIT_C123, never NCIT:C123. The same answer as `CONVERTER.compress` (a test says so).
     """
-    if ours_only:         # longest of our own namespaces: obo:NCIT_C123, never NCIT:C123
+    if ours_only:         # longest of our own namespaces with something after it
         for prefix, ns in _OURS_LONGEST_FIRST:
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns):]}"
         return iri
-    curie = CONVERTER.compress(iri)
-    return iri if not curie or curie.endswith(":") else curie
+    for prefix, ns in _ALL_LONGEST_FIRST:   # the longest match decides, as in curies' trie
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}" if len(iri) > len(ns) else iri
+    return iri
 
 
 def expand(curie: str) -> str:
     """The IRI of a CURIE in one of our prefixes or the xref prefixes; raises QueryError otherwise."""
-    iri = CONVERTER.expand(curie)
-    if iri is None:
-        raise QueryError(f"unknown prefix in {curie!r}; known: {', '.join(CONVERTER.get_prefixes())}")
-    return iri
+    prefix, sep, local = curie.partition(":")
+    ns = _ALL_PREFIXES.get(prefix) if sep else None
+    if ns is None:
+        raise QueryError(f"unknown prefix in {curie!r}; known: {', '.join(_ALL_PREFIXES)}")
+    return ns + local
 
 
 def check_iri(iri: str) -> str:
@@ -87,10 +135,56 @@ def prefix_block() -> str:
     return "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
 
 
+# --- what is built on first use (rdflib, curies) -------------------------------------------
+
+@lru_cache(maxsize=1)
+def _uriref() -> type[URIRef]:
+    from rdflib import URIRef
+    return URIRef
+
+
+@lru_cache(maxsize=1)
+def _terms() -> tuple[type[URIRef], type[BNode], type[Literal]]:
+    from rdflib import BNode, Literal, URIRef
+    return URIRef, BNode, Literal
+
+
+def _converter() -> curies.Converter:
+    import curies
+    return curies.Converter.from_prefix_map(dict(_ALL_PREFIXES))
+
+
+def _rdflib_namespace(name: str) -> Any:
+    import rdflib.namespace
+    return getattr(rdflib.namespace, name)
+
+
+_LAZY: dict[str, Any] = {
+    "ONTOLOGY_IRI": lambda: _uriref()(BASE + "ontology"),
+    "IAO_REPLACED_BY": lambda: OBO["IAO_0100001"],
+    "IAO_DEFINITION": lambda: OBO["IAO_0000115"],
+    "OWL_RATIONAL": lambda: _uriref()(PREFIXES["owl"] + "rational"),
+    "CONVERTER": _converter,
+    "RDF": lambda: _rdflib_namespace("RDF"),
+    "RDFS": lambda: _rdflib_namespace("RDFS"),
+    "OWL": lambda: _rdflib_namespace("OWL"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names built on first use (the rdflib terms and namespaces, the curies converter)."""
+    make = _LAZY.get(name)
+    if make is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = make()
+    globals()[name] = value          # once: later lookups find it in the module
+    return value
+
+
 # --- minting ----------------------------------------------------------------------------
 
 def version_iri(date: str) -> URIRef:
-    return URIRef(f"{BASE}releases/{date}/ontology")
+    return _uriref()(f"{BASE}releases/{date}/ontology")
 
 
 def document_iri(doc_id: str) -> URIRef:
@@ -102,7 +196,7 @@ def study_iri(study_id: str) -> URIRef:
 
 
 def arm_iri(study_id: str, arm_id: str) -> URIRef:
-    return URIRef(f"{study_iri(study_id)}/arm/{arm_id}")
+    return _uriref()(f"{study_iri(study_id)}/arm/{arm_id}")
 
 
 def claim_iri(doc_id: str, claim_id: str) -> URIRef:
@@ -130,11 +224,12 @@ def local_path(iri: str) -> str | None:
 
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """rdflib term -> pyoxigraph term, keeping a literal's lexical form exactly ("74.70")."""
-    if isinstance(term, URIRef):
+    uriref, bnode, literal = _terms()
+    if isinstance(term, uriref):
         return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
+    if isinstance(term, bnode):
         return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
+    if isinstance(term, literal):
         if term.language:
             return ox.Literal(str(term), language=term.language)
         if term.datatype:
@@ -168,17 +263,18 @@ def from_ox(term: object) -> Node | None:
     """pyoxigraph term -> rdflib term ("x"^^xsd:string and "x" are one term in RDF 1.1)."""
     if term is None:
         return None
+    uriref, bnode, literal = _terms()
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return uriref(term.value)
     if isinstance(term, ox.Literal):
         if term.language:
-            return Literal(term.value, lang=term.language)
+            return literal(term.value, lang=term.language)
         if term.datatype.value == XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+            return literal(term.value)
+        return literal(term.value, datatype=uriref(term.datatype.value))
     if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    return Literal(str(term))
+        return bnode(term.value)
+    return literal(str(term))
 
 
 __all__ = [
@@ -186,5 +282,5 @@ __all__ = [
     "XREF_PREFIXES", "IAO_REPLACED_BY", "IAO_DEFINITION", "OWL_RATIONAL", "CONVERTER", "compact",
     "expand", "check_iri", "prefix_block", "version_iri", "document_iri", "study_iri", "arm_iri",
     "claim_iri", "case_iri", "exclusion_iri", "graph_iri", "local_path", "to_ox", "from_ox", "to_ox_triple",
-    "nt_bytes", "serialize", "XSD", "XSD_STRING", "RDF", "RDFS", "OWL",
+    "nt_bytes", "serialize", "Namespace", "XSD", "XSD_STRING", "RDF", "RDFS", "OWL",
 ]

@@ -126,7 +126,8 @@ def _table_columns(variables: list[str]) -> list[str] | None:
     start = "claimA" if "claimA" in variables else "claim" if "valueText" in variables else None
     if start is None:
         return None
-    own = variables[:variables.index(start)]
+    # a claim bound as a parameter (claim_provenance) is hidden: the standard row starts at valueText
+    own = variables[:variables.index(start if start in variables else "valueText")]
     return own + [v for v in (PAIR_COLUMNS if start == "claimA" else TABLE_COLUMNS) if v in variables and v not in own]
 
 
@@ -141,20 +142,22 @@ def _describe(q: object, full: bool) -> str:
 
 
 def cmd_query(a: argparse.Namespace) -> int:
-    import shutil
-
-    from ..formats import format_result
-    from ..query import get_query, load_queries, parse_params, run
-    from ..query_docs import docs_markdown
-    from ..store import open_store
+    # imports per branch: --list and --help read the query headers only (no store, no output formats)
     if a.help and not a.name:
         a.query_parser.print_help()
         return 0
     if a.docs:
+        from ..query_docs import docs_markdown
         text = docs_markdown(release=a.release)
     elif a.list or a.help or not a.name:
+        from ..query import get_query, load_queries
         text = "".join(_describe(q, bool(a.name)) for q in ([get_query(a.name)] if a.name else load_queries().values()))
     else:
+        import shutil
+
+        from ..formats import format_result
+        from ..query import get_query, parse_params, run
+        from ..store import open_store
         q, params = get_query(a.name), parse_params(a.param)
         result = run(a.name, params, open_store(a.release, a.endpoint))
         table = a.format == "table"
