@@ -1,4 +1,5 @@
-"""The web application: routes, handlers and the state they share, over one store.
+"""The web application: routes, handlers and the state they share, over one store. Minted IRIs
+(`/vocab/`, `/id/`, `/graph/`) are answered by kg.serve.resources, the served files by kg.serve.files.
 
 Why 200 and not 303 here: the persistent IRI ``https://w3id.org/bcmkg/vocab/X`` is answered
 by w3id.org with a 303 to this server (see docs/serving.md), which already tells clients that

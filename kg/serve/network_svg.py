@@ -95,7 +95,7 @@ def evidence_map(cells: list[dict[str, Any]], by: str, fid: str, title: str) -> 
     at = {(c[f"{by}_iri"], c[f"{across}_iri"]): c for c in cells}
     one = len(cols) == 1
     head = 40.0 if one else 120.0
-    width = LEFT + COL_W * len(cols) + (230 if one else 40)
+    width = LEFT + COL_W * len(cols) + (230 if one else 150)      # room for the slanted headers
     body = []
     for j, col in enumerate(cols):
         x = LEFT + COL_W * j + COL_W / 2
@@ -175,7 +175,7 @@ def comparison_figure(g: nx.MultiDiGraph, site: str, cells: list[dict[str, Any]]
     label = h.graph["label"]
     at = {c["modality_iri"]: c for c in cells if c["site_iri"] == site}
     order = _order(h)
-    rx, ry, cx = 200.0, 170.0, 420.0
+    rx, ry, cx = 200.0, 170.0 if len(order) > 4 else 90.0, 420.0
     cy = ry + 50
     pos = {n: (cx + rx * math.sin(2 * math.pi * i / len(order)), cy - ry * math.cos(2 * math.pi * i / len(order)))
            for i, n in enumerate(order)}

@@ -137,7 +137,15 @@ class Resources:
             return None
         from ..network import evidence_graph
         release = site.release
-        network = await site.cached("evidence-network", lambda: run_sync(evidence_graph, release))
+
+        def build() -> Any:
+            try:
+                return evidence_graph(release)
+            except KGError:                 # a folder without the graph files: no network to draw
+                return None
+        network = await site.cached("evidence-network", lambda: run_sync(build))
+        if network is None:
+            return None
         query = f"SELECT DISTINCT ?t WHERE {{ ?t <{SUBCLASS}>+ <{iri}> FILTER(isIRI(?t)) }}"
         narrower = [r["t"] for r in await run_sync(site.graph.select, query)]
         figures: dict[str, Any] | None = await run_sync(term_figures, network, iri, narrower)
