@@ -156,6 +156,12 @@ def test_site_and_modality_pages_show_the_evidence_network(server, page):
     column of the map; each picture is seen (non-zero box), has its accessible name and legend, and
     its numbers are also a table."""
     OUT.mkdir(exist_ok=True)
+    refused: list[str] = []
+
+    def csp_refusal(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+    page.on("console", csp_refusal)
     page.goto(server.url + "/vocab/LiverMetastasis")
     evidence_map, graph = page.locator("#map-LiverMetastasis svg"), page.locator("#comparisons-LiverMetastasis svg")
     _visible(evidence_map)
@@ -187,3 +193,5 @@ def test_site_and_modality_pages_show_the_evidence_network(server, page):
     assert sites == {"LiverMetastasis", "LungMetastasis"}
     assert page.locator("section.comparison-graph").count() == 0
     page.locator("#evidence-network").screenshot(path=str(OUT / "modality-mwa-evidence-map.png"))
+    page.remove_listener("console", csp_refusal)
+    assert not refused, refused                # nothing on either page broke the CSP
