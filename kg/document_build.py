@@ -86,11 +86,12 @@ def _worker_state(ctx: Context) -> dict[str, Any]:
     """Terms, labels, shapes and ontology, made once per process and context."""
     if _WORKER.get("key") != ctx.key:
         from .ontology.terms import load_terms
-        from .validate import load_shapes
+        from .validate import load_shapes, shape_use
         terms = load_terms(Path(ctx.ontology_dir))
+        shapes = load_shapes(Path(ctx.shapes_dir))
         _WORKER.clear()
         _WORKER.update(key=ctx.key, terms=terms, labels={t.id: t.label for t in terms.terms.values()},
-                       shapes=load_shapes(Path(ctx.shapes_dir)),
+                       shapes=shapes, use=shape_use(shapes),
                        ontology=Graph().parse(data=ctx.ontology_nt, format="nt"))
     return _WORKER
 
@@ -106,8 +107,9 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
     """Load, check spans, transform and validate one file."""
     from .sources import load_source
     from .spans import check_spans
-    from .transform import document_graph
-    from .validate import validate_graph
+    from .rdf import claim_iri, nt_bytes
+    from .transform import document_triples, sorted_nt
+    from .validate import validate_sampled
     state = _worker_state(ctx)
     try:
         source = load_source(Path(path), state["terms"])
@@ -117,9 +119,10 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         spans = check_spans(source, Path(ctx.corpus))
         if spans:
             return Outcome(None, nonconforming=spans)
-    g = document_graph(source, Path(ctx.root), state["labels"])
-    nt = graph_nt(g)
-    shacl = validate_graph(g, state["shapes"], state["ontology"], consume=True)
+    triples = document_triples(source, Path(ctx.root), state["labels"])
+    nt = sorted_nt(nt_bytes(triples))
+    units = {str(claim_iri(source.document.id, c.id)) for c in source.claims}
+    shacl = validate_sampled(triples, units, nt, state["shapes"], state["ontology"], state["use"])
     if shacl:
         return Outcome(None, nonconforming=shacl)
     doc = source.document

@@ -1,16 +1,21 @@
-"""Typed claims -> RDF: one rdflib Graph per source document, following docs/model.md.
+"""Typed claims -> RDF: the triples one source document contributes, following docs/model.md.
 
 Claim fields are written by their kind in the claim model (kg/model.py): a new field there
-appears here without code of its own.
+appears here without code of its own. The triples are made as pyoxigraph terms and written
+straight to sorted N-Triples (`document_nt`), with no rdflib Graph in between (that graph cost
+as much as the rest of the transform); `document_graph` gives the same triples as an rdflib
+Graph for callers that want one. Typed literals take rdflib's lexical form (e.g. "01" as an
+xsd:decimal is written "1"), so the bytes are the same as when the transform went through rdflib.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+import pyoxigraph as ox
 
 from . import model
 from .model import CLAIM_CLASSES
@@ -18,66 +23,156 @@ from .rdf import (
     BCMKG,
     BIBO,
     OA,
-    OWL_RATIONAL,
     PREFIXES,
     arm_iri,
     case_iri,
     claim_iri,
     document_iri,
     exclusion_iri,
+    nt_bytes,
     study_iri,
 )
 from .records import Case, Claim, Source, Study, as_number
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+Term = ox.NamedNode | ox.Literal
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_NODES: dict[str, ox.NamedNode] = {}
+
+
+def iri(value: str) -> ox.NamedNode:
+    """A NamedNode, made once per IRI (term and property IRIs repeat in every claim)."""
+    node = _NODES.get(value)
+    if node is None:
+        node = _NODES[value] = ox.NamedNode(value)
+    return node
+
+
+def node(value: str) -> ox.NamedNode:
+    """A minted IRI (kg.rdf's IRI functions give rdflib URIRefs, which are strings) as a NamedNode."""
+    return iri(str(value))
+
+
+def V(name: str) -> ox.NamedNode:          # noqa: N802  (a bcmkg: term, as V(name) was)
+    return iri(BCMKG + name)
+
+
+RDF_TYPE = iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_LABEL = iri("http://www.w3.org/2000/01/rdf-schema#label")
+OWL_SAMEAS = iri("http://www.w3.org/2002/07/owl#sameAs")
+SKOS_ALT = iri("http://www.w3.org/2004/02/skos/core#altLabel")
+PROV_DERIVED = iri("http://www.w3.org/ns/prov#wasDerivedFrom")
+DCT = "http://purl.org/dc/terms/"
+XSD_INTEGER, XSD_BOOLEAN = iri(XSD + "integer"), iri(XSD + "boolean")
+OWL_RATIONAL = PREFIXES["owl"] + "rational"
+
+
+def integer(value: int) -> ox.Literal:
+    return ox.Literal(str(int(value)), datatype=XSD_INTEGER)
+
+
+def plain(value: object) -> ox.Literal:
+    """What rdflib's Literal(value) gives for a Python str, int or bool."""
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=XSD_BOOLEAN)
+    if isinstance(value, int):
+        return integer(value)
+    if isinstance(value, str):
+        return ox.Literal(value)
+    return _via_rdflib(value, None)
+
+
+@lru_cache(maxsize=65536)
+def typed(lexical: str, datatype: str) -> ox.Literal:
+    """A typed literal with the lexical form rdflib gives it (it normalises some, e.g. "01")."""
+    return _via_rdflib(lexical, datatype)
+
+
+def _via_rdflib(value: object, datatype: str | None) -> ox.Literal:
+    from rdflib import Literal, URIRef
+
+    from .rdf import to_ox
+    term = to_ox(Literal(value, datatype=URIRef(datatype) if datatype else None))
+    assert isinstance(term, ox.Literal)
+    return term
+
+
+def figure(value: object) -> ox.Literal:
+    """A figure exactly as written: xsd:decimal keeps '74.70'; a fraction in words is owl:rational."""
+    num = as_number(value)
+    if isinstance(num, Fraction):
+        return typed(f"{num.numerator}/{num.denominator}", OWL_RATIONAL)
+    return typed(str(value) if isinstance(value, Decimal) else str(num), XSD + "decimal")
+
+
+class Triples:
+    """The triples of one document as pyoxigraph terms (`add(s, p, o)`), in the order made."""
+
+    def __init__(self) -> None:
+        self.items: list[ox.Triple] = []
+
+    def add(self, s: ox.NamedNode, p: ox.NamedNode, o: Term) -> None:
+        self.items.append(ox.Triple(s, p, o))
+
+
+def document_triples(source: Source, root: Path | None = None, labels: dict[str, str] | None = None) -> list[ox.Triple]:
+    g = Triples()
+    _document(g, source, root, labels)
+    return g.items
+
+
+def document_nt(source: Source, root: Path | None = None, labels: dict[str, str] | None = None) -> bytes:
+    """The document's triples as N-Triples, one line each, sorted and without repeats (a set)."""
+    return sorted_nt(nt_bytes(document_triples(source, root, labels)))
+
+
+def sorted_nt(nt: bytes) -> bytes:
+    return b"".join(sorted(set(nt.splitlines(keepends=True))))
+
+
+def document_graph(source: Source, root: Path | None = None, labels: dict[str, str] | None = None) -> Graph:
+    """All triples one extraction file contributes, in its own rdflib graph.
+
+    `labels` maps term ids to their labels, so generated claim labels read as words.
+    """
+    from rdflib import Graph
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns)
+    return g.parse(data=document_nt(source, root, labels), format="nt")
+
 
 MONTHS_PER = {"year": Decimal(12), "month": Decimal(1), "week": Decimal(7) / Decimal("30.4375"),
               "day": Decimal(1) / Decimal("30.4375")}
 
 
-def figure(value: object) -> Literal:
-    """A figure exactly as written: xsd:decimal keeps '74.70'; a fraction in words is owl:rational."""
-    num = as_number(value)
-    if isinstance(num, Fraction):
-        return Literal(f"{num.numerator}/{num.denominator}", datatype=OWL_RATIONAL)
-    text = str(value) if isinstance(value, Decimal) else str(num)
-    return Literal(text, datatype=XSD.decimal)
-
-
-def new_graph() -> Graph:
-    g = Graph()
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns)
-    return g
-
-
-def document_graph(source: Source, root: Path | None = None, labels: dict[str, str] | None = None) -> Graph:
-    """All triples one extraction file contributes, in its own graph.
-
-    `labels` maps term ids to their labels, so generated claim labels read as words.
-    """
-    g = new_graph()
+def _document(g: Triples, source: Source, root: Path | None, labels: dict[str, str] | None) -> None:
     doc = source.document
-    d = document_iri(doc.id)
+    d = node(document_iri(doc.id))
     rel = _relative(source.path, root)
-    g.add((d, RDF.type, BCMKG.SourceDocument))
-    g.add((d, RDF.type, BIBO.Document))
-    g.add((d, RDFS.label, Literal(doc.title)))
-    g.add((d, DCTERMS.title, Literal(doc.title)))
+    g.add(d, RDF_TYPE, V("SourceDocument"))
+    g.add(d, RDF_TYPE, iri(BIBO + "Document"))
+    g.add(d, RDFS_LABEL, plain(doc.title))
+    g.add(d, iri(DCT + "title"), plain(doc.title))
     for author in doc.authors:
-        g.add((d, DCTERMS.creator, Literal(author)))
-    g.add((d, DCTERMS.date, Literal(str(doc.year), datatype=XSD.gYear)))
-    g.add((d, DCTERMS.isPartOf, Literal(doc.venue)))
+        g.add(d, iri(DCT + "creator"), plain(author))
+    g.add(d, iri(DCT + "date"), typed(str(doc.year), XSD + "gYear"))
+    g.add(d, iri(DCT + "isPartOf"), plain(doc.venue))
     if doc.doi:
-        g.add((d, BIBO.doi, Literal(doc.doi)))
-        g.add((d, OWL.sameAs, URIRef(f"https://doi.org/{doc.doi}")))
+        g.add(d, iri(BIBO + "doi"), plain(doc.doi))
+        g.add(d, OWL_SAMEAS, iri(f"https://doi.org/{doc.doi}"))
     for t in doc.designs:
-        g.add((d, BCMKG.design, BCMKG[t]))
-    g.add((d, BCMKG.corpusFile, Literal(doc.corpus_file)))
-    g.add((d, BCMKG.sha256, Literal(doc.sha256)))
-    g.add((d, BCMKG.sourceFile, Literal(rel)))
+        g.add(d, V("design"), V(t))
+    g.add(d, V("corpusFile"), plain(doc.corpus_file))
+    g.add(d, V("sha256"), plain(doc.sha256))
+    g.add(d, V("sourceFile"), plain(rel))
     if doc.language:
-        g.add((d, DCTERMS.language, Literal(doc.language)))
+        g.add(d, iri(DCT + "language"), plain(doc.language))
     if doc.note:
-        g.add((d, BCMKG.curationNote, Literal(doc.note)))
+        g.add(d, V("curationNote"), plain(doc.note))
     for st in source.studies:
         _study(g, st, d)
     for case in source.cases:
@@ -87,14 +182,13 @@ def document_graph(source: Source, root: Path | None = None, labels: dict[str, s
     for claim in source.claims:
         _claim(g, claim, doc.id, d, rel, names)
     for i, ex in enumerate(source.exclusions, start=1):
-        e = exclusion_iri(doc.id, i)
-        g.add((e, RDF.type, BCMKG.CurationExclusion))
-        g.add((e, BCMKG.reason, Literal(ex.reason)))
-        g.add((e, PROV.wasDerivedFrom, d))
+        e = node(exclusion_iri(doc.id, i))
+        g.add(e, RDF_TYPE, V("CurationExclusion"))
+        g.add(e, V("reason"), plain(ex.reason))
+        g.add(e, PROV_DERIVED, d)
         _evidence(g, e, d, ex.span)
-        g.add((e, BCMKG.sourceFile, Literal(rel)))
-        g.add((e, BCMKG.sourceLine, Literal(ex.line)))
-    return g
+        g.add(e, V("sourceFile"), plain(rel))
+        g.add(e, V("sourceLine"), plain(ex.line))
 
 
 def _relative(path: str, root: Path | None) -> str:
@@ -105,15 +199,15 @@ def _relative(path: str, root: Path | None) -> str:
         return p.name
 
 
-def _evidence(g: Graph, subject: URIRef, doc: URIRef, span: tuple[int, int]) -> None:
-    ev, sel = URIRef(f"{subject}/evidence"), URIRef(f"{subject}/selector")
-    g.add((subject, BCMKG.evidence, ev))
-    g.add((ev, RDF.type, OA.SpecificResource))
-    g.add((ev, OA.hasSource, doc))
-    g.add((ev, OA.hasSelector, sel))
-    g.add((sel, RDF.type, OA.TextPositionSelector))
-    g.add((sel, OA.start, Literal(int(span[0]))))
-    g.add((sel, OA.end, Literal(int(span[1]))))
+def _evidence(g: Triples, subject: ox.NamedNode, doc: ox.NamedNode, span: tuple[int, int]) -> None:
+    ev, sel = iri(f"{subject.value}/evidence"), iri(f"{subject.value}/selector")
+    g.add(subject, V("evidence"), ev)
+    g.add(ev, RDF_TYPE, iri(OA + "SpecificResource"))
+    g.add(ev, iri(OA + "hasSource"), doc)
+    g.add(ev, iri(OA + "hasSelector"), sel)
+    g.add(sel, RDF_TYPE, iri(OA + "TextPositionSelector"))
+    g.add(sel, iri(OA + "start"), plain(int(span[0])))
+    g.add(sel, iri(OA + "end"), plain(int(span[1])))
 
 
 STUDY_TEXT = {"first_author": "firstAuthor", "country": "country", "period": "period", "trial_name": "trialName",
@@ -121,74 +215,74 @@ STUDY_TEXT = {"first_author": "firstAuthor", "country": "country", "period": "pe
               "note": "curationNote"}
 
 
-def _study(g: Graph, st: Study, doc: URIRef) -> None:
-    s = study_iri(st.id)
-    g.add((s, RDF.type, BCMKG.ClinicalTrial if st.registry_ids or st.trial_name else BCMKG.Study))
-    g.add((s, RDFS.label, Literal(st.label)))
+def _study(g: Triples, st: Study, doc: ox.NamedNode) -> None:
+    s = node(study_iri(st.id))
+    g.add(s, RDF_TYPE, V("ClinicalTrial") if st.registry_ids or st.trial_name else V("Study"))
+    g.add(s, RDFS_LABEL, plain(st.label))
     for alias in st.aliases:
-        g.add((s, SKOS.altLabel, Literal(alias)))
-    g.add((s, DCTERMS.isReferencedBy, doc))
+        g.add(s, SKOS_ALT, plain(alias))
+    g.add(s, iri(DCT + "isReferencedBy"), doc)
     for t in st.designs:
-        g.add((s, BCMKG.design, BCMKG[t]))
+        g.add(s, V("design"), V(t))
     for attr, prop in STUDY_TEXT.items():
         value = getattr(st, attr)
         if value not in (None, ""):
-            g.add((s, BCMKG[prop], Literal(str(value))))
+            g.add(s, V(prop), plain(str(value)))
     if st.year is not None:
-        g.add((s, BCMKG.year, Literal(str(st.year), datatype=XSD.gYear)))
+        g.add(s, V("year"), typed(str(st.year), XSD + "gYear"))
     if st.n is not None:
-        g.add((s, BCMKG.sampleSize, Literal(st.n)))
+        g.add(s, V("sampleSize"), plain(st.n))
     for rid in st.registry_ids:
-        g.add((s, BCMKG.registryId, Literal(rid)))
+        g.add(s, V("registryId"), plain(rid))
     if st.doi:
-        pub = URIRef(f"https://doi.org/{st.doi}")
-        g.add((s, BCMKG.describedIn, pub))
-        g.add((pub, RDF.type, BIBO.AcademicArticle))
-        g.add((pub, BIBO.doi, Literal(st.doi)))
+        pub = iri(f"https://doi.org/{st.doi}")
+        g.add(s, V("describedIn"), pub)
+        g.add(pub, RDF_TYPE, iri(BIBO + "AcademicArticle"))
+        g.add(pub, iri(BIBO + "doi"), plain(st.doi))
     if st.is_document:
-        g.add((s, BCMKG.isStudyOf, doc))
+        g.add(s, V("isStudyOf"), doc)
     for arm in st.arms:
-        a = arm_iri(st.id, arm.id)
-        g.add((s, BCMKG.hasArm, a))
-        g.add((a, RDF.type, BCMKG.StudyArm))
-        g.add((a, RDFS.label, Literal(arm.label)))
+        a = node(arm_iri(st.id, arm.id))
+        g.add(s, V("hasArm"), a)
+        g.add(a, RDF_TYPE, V("StudyArm"))
+        g.add(a, RDFS_LABEL, plain(arm.label))
         if arm.modality:
-            g.add((a, BCMKG.modality, BCMKG[arm.modality]))
+            g.add(a, V("modality"), V(arm.modality))
         if arm.n is not None:
-            g.add((a, BCMKG.sampleSize, Literal(arm.n)))
+            g.add(a, V("sampleSize"), plain(arm.n))
 
 
-def _case(g: Graph, case: Case, doc_id: str, doc: URIRef, rel: str) -> None:
-    c = case_iri(doc_id, case.id)
-    g.add((c, RDF.type, BCMKG.PatientCase))
-    g.add((c, RDFS.label, Literal(f"{case.study} patient {case.patient}")))
-    g.add((c, BCMKG.aboutStudy, study_iri(case.study)))
-    g.add((c, BCMKG.patientNumber, Literal(case.patient)))
+def _case(g: Triples, case: Case, doc_id: str, doc: ox.NamedNode, rel: str) -> None:
+    c = node(case_iri(doc_id, case.id))
+    g.add(c, RDF_TYPE, V("PatientCase"))
+    g.add(c, RDFS_LABEL, plain(f"{case.study} patient {case.patient}"))
+    g.add(c, V("aboutStudy"), node(study_iri(case.study)))
+    g.add(c, V("patientNumber"), plain(case.patient))
     if case.stage:
-        g.add((c, BCMKG.stage, Literal(case.stage)))
-    g.add((c, BCMKG.metastaticSite, BCMKG[case.recurrence_site]))
+        g.add(c, V("stage"), plain(case.stage))
+    g.add(c, V("metastaticSite"), V(case.recurrence_site))
     if case.recurrence_site_detail:
-        g.add((c, BCMKG.siteDetail, Literal(case.recurrence_site_detail)))
-    g.add((c, BCMKG.modality, BCMKG[case.operation]))
-    g.add((c, BCMKG.progressed, Literal(case.progressed)))
+        g.add(c, V("siteDetail"), plain(case.recurrence_site_detail))
+    g.add(c, V("modality"), V(case.operation))
+    g.add(c, V("progressed"), plain(case.progressed))
     if case.progression_site:
-        g.add((c, BCMKG.progressionSite, BCMKG[case.progression_site]))
-    g.add((c, PROV.wasDerivedFrom, doc))
-    g.add((c, BCMKG.locator, Literal(case.locator)))
+        g.add(c, V("progressionSite"), V(case.progression_site))
+    g.add(c, PROV_DERIVED, doc)
+    g.add(c, V("locator"), plain(case.locator))
     if case.note:
-        g.add((c, BCMKG.curationNote, Literal(case.note)))
+        g.add(c, V("curationNote"), plain(case.note))
     _evidence(g, c, doc, case.span)
-    g.add((c, BCMKG.sourceFile, Literal(rel)))
-    g.add((c, BCMKG.sourceLine, Literal(case.line)))
+    g.add(c, V("sourceFile"), plain(rel))
+    g.add(c, V("sourceLine"), plain(case.line))
 
 
-def _claim(g: Graph, cl: Claim, doc_id: str, doc: URIRef, rel: str, names: dict[str, str]) -> None:
-    c = claim_iri(doc_id, cl.id)
-    g.add((c, RDF.type, BCMKG[CLAIM_CLASSES[cl.kind]]))
-    g.add((c, RDFS.label, Literal(claim_label(cl, names))))
-    g.add((c, BCMKG.claimId, Literal(cl.id)))
-    g.add((c, BCMKG.aboutStudy, study_iri(cl.study)))
-    g.add((c, BCMKG.locator, Literal(cl.locator)))
+def _claim(g: Triples, cl: Claim, doc_id: str, doc: ox.NamedNode, rel: str, names: dict[str, str]) -> None:
+    c = node(claim_iri(doc_id, cl.id))
+    g.add(c, RDF_TYPE, V(CLAIM_CLASSES[cl.kind]))
+    g.add(c, RDFS_LABEL, plain(claim_label(cl, names)))
+    g.add(c, V("claimId"), plain(cl.id))
+    g.add(c, V("aboutStudy"), node(study_iri(cl.study)))
+    g.add(c, V("locator"), plain(cl.locator))
     for f in model.FIELDS:
         value = cl.values.get(f.key)
         if value is None and f.default is not None and cl.kind in f.kinds:
@@ -196,58 +290,58 @@ def _claim(g: Graph, cl: Claim, doc_id: str, doc: URIRef, rel: str, names: dict[
         if value is None or value == "" or f.prop is None or (f.needs and cl.values.get(f.needs) is None):
             continue
         if f.kind == "term":
-            g.add((c, BCMKG[f.prop], BCMKG[str(value)]))
+            g.add(c, V(f.prop), V(str(value)))
         elif f.kind == "enum":
             assert isinstance(f.values, dict)
-            g.add((c, BCMKG[f.prop], BCMKG[f.values[str(value)]]))
+            g.add(c, V(f.prop), V(f.values[str(value)]))
         elif f.kind == "figure":
             _figure(g, c, f.prop, value, f.printed)
         elif f.kind == "integer":
-            g.add((c, BCMKG[f.prop], Literal(int(str(value)))))
+            g.add(c, V(f.prop), plain(int(str(value))))
         elif f.kind in ("text", "choice"):
-            g.add((c, BCMKG[f.prop], Literal(str(value))))
+            g.add(c, V(f.prop), plain(str(value)))
     for cited in _texts(cl.values.get("cites")):
-        g.add((c, BCMKG.cites, study_iri(str(cited))))
+        g.add(c, V("cites"), node(study_iri(str(cited))))
     ci = cl.values.get("ci")
     if isinstance(ci, tuple):
         _figure(g, c, "ciLower", ci[0])
         _figure(g, c, "ciUpper", ci[1])
         if cl.values.get("ci_level") is None:
-            g.add((c, BCMKG.ciLevel, Literal("95", datatype=XSD.decimal)))
+            g.add(c, V("ciLevel"), typed("95", XSD + "decimal"))
     if cl.arm_id:
-        g.add((c, BCMKG.armNode, arm_iri(cl.study, cl.arm_id)))
+        g.add(c, V("armNode"), node(arm_iri(cl.study, cl.arm_id)))
     if cl.values.get("case"):
-        g.add((c, BCMKG.patientCase, case_iri(doc_id, str(cl.values["case"]))))
+        g.add(c, V("patientCase"), node(case_iri(doc_id, str(cl.values["case"]))))
     months = months_value(cl)
     if months is not None:
-        g.add((c, BCMKG.valueInMonths, Literal(str(months), datatype=XSD.decimal)))
+        g.add(c, V("valueInMonths"), typed(str(months), XSD + "decimal"))
     interp = cl.values.get("interpretation")
     if isinstance(interp, tuple):
-        g.add((c, BCMKG.interpretedValue, figure(interp[0])))
-        g.add((c, BCMKG.interpretationNote, Literal(str(interp[1]))))
+        g.add(c, V("interpretedValue"), figure(interp[0]))
+        g.add(c, V("interpretationNote"), plain(str(interp[1])))
     if cl.values.get("retracted"):
-        g.add((c, BCMKG.retractedOn, Literal(str(cl.values["retracted"]), datatype=XSD.date)))
+        g.add(c, V("retractedOn"), typed(str(cl.values["retracted"]), XSD + "date"))
     if cl.values.get("superseded_by"):
-        g.add((c, BCMKG.supersededBy, claim_iri(doc_id, str(cl.values["superseded_by"]))))
+        g.add(c, V("supersededBy"), node(claim_iri(doc_id, str(cl.values["superseded_by"]))))
     for ref in _texts(cl.values.get("disagrees_with")):
         other_doc, other_claim = str(ref).split(":", 1)
-        g.add((c, BCMKG.disagreesWith, claim_iri(other_doc, other_claim)))
-    g.add((c, PROV.wasDerivedFrom, doc))
+        g.add(c, V("disagreesWith"), node(claim_iri(other_doc, other_claim)))
+    g.add(c, PROV_DERIVED, doc)
     _evidence(g, c, doc, cl.span)
-    g.add((c, BCMKG.sourceFile, Literal(rel)))
-    g.add((c, BCMKG.sourceLine, Literal(cl.line)))
+    g.add(c, V("sourceFile"), plain(rel))
+    g.add(c, V("sourceLine"), plain(cl.line))
 
 
 def _texts(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
-def _figure(g: Graph, claim: URIRef, prop: str, value: object, printed: bool = True) -> None:
+def _figure(g: Triples, claim: ox.NamedNode, prop: str, value: object, printed: bool = True) -> None:
     """The typed figure for comparisons, plus its printed text: many stores (Oxigraph among them)
     keep decimals in canonical form, so "336.80" would come back as 336.8 without it."""
-    g.add((claim, BCMKG[prop], figure(value)))
+    g.add(claim, V(prop), figure(value))
     if printed:
-        g.add((claim, BCMKG[prop + "AsPrinted"], Literal(str(value))))
+        g.add(claim, V(prop + "AsPrinted"), plain(str(value)))
 
 
 def months_value(cl: Claim) -> Decimal | None:
@@ -293,4 +387,4 @@ def claim_label(cl: Claim, names: dict[str, str] | None = None) -> str:
     return " ".join(p for p in parts if p)
 
 
-__all__ = ["document_graph", "figure", "claim_label", "months_value", "new_graph"]
+__all__ = ["document_graph", "document_nt", "document_triples", "figure", "claim_label", "months_value"]
