@@ -219,7 +219,7 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     merged = Path(shapes) / "merged"
     from .evidence import evidence_graph
     graphs = {b.doc_id: b.nt for b in built}
-    graphs["evidence"] = evidence_graph(built)      # derived: each claim's level of evidence
+    graphs["evidence"] = evidence_graph(built, {t.id: t.label for t in index.terms.values()})  # derived (kg/evidence.py)
     summary.release = write_release(Path(out), onto, graphs, manifest,
                                     check=lambda store: check_merged(store, merged))
     summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]

@@ -11,11 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import pyoxigraph as ox
+
 from . import model
 from .model import BY_KEY, Field
 
 __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standard_row_sparql", "one_row_per_figure",
-           "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN"]
+           "render_standard_rows", "has_standard_row", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
 
 
 # --- the standard claim row ---------------------------------------------------------------
@@ -46,14 +48,18 @@ def claim_row_patterns(subject: str = "?claim") -> str:
 # each comes from one FIELDS row (term/enum fields as `<prop>Label`) or is one of the row's own columns.
 # The value rule (comparedValue = the curator's reading, else the value; qualitative values kept in
 # valueText; readings and medium/low confidence flagged) and one row per figure: docs/cookbook.md.
+# The SPARQL below is written into each queries/*.rq between BEGIN/END markers by `kg docs`
+# (render_standard_rows), so a query file runs as it stands in any SPARQL client.
 #: YAML keys of FIELDS rows in the standard row, in column order (term/enum -> <prop>Label)
 STANDARD_ROW_KEYS = ["value_qualifier", "value_low", "value_high", "unit", "statistic", "endpoint", "time_point",
                      "time_unit", "site", "modality", "arm", "subgroup", "subtype", "subtype_basis", "comparator",
                      "n", "ci_lower", "ci_upper", "ci_level", "p_value", "p_qualifier", "confidence"]
 #: columns of the standard row that no single FIELDS row holds (docs/cookbook.md says what each holds)
 STANDARD_ROW_OWN = ["valueText", "valueAsPrinted", "comparedValue", "isReading", "flag", "study", "studyLabel",
-                    "design", "document", "corpusFile", "locator", "spanStart", "spanEnd", "figure", "alsoPrintedAt"]
-
+                    "design", "evidenceLevelLabel", "document", "corpusFile", "locator", "spanStart", "spanEnd",
+                    "figure", "alsoPrintedAt"]
+#: the parameter every query with the standard row takes (kg.query adds it to the header's)
+LEVEL_PARAM = "max_level"
 
 _ROW_NAMES = {"statisticType": "statistic", "sampleSize": "n", "pValueQualifier": "pQualifier",
               "metastaticSite": "site", "timePointUnit": "timeUnit"}
@@ -72,10 +78,11 @@ def standard_row_variables(suffix: str = "") -> list[str]:
 
 
 def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, str]:
-    """SPARQL text of the standard row for `subject`: `select` (plain and aggregated variables),
-    `where` (patterns to append to the query's WHERE, each a single or nested OPTIONAL, so Oxigraph
-    looks them up claim by claim) and `group` (the GROUP BY variables). Private helper variables
-    start with `_` and end with the suffix."""
+    """SPARQL text of the standard row for `subject`: `select` (its variables) and `where` (patterns
+    to append to the query's WHERE). Each pattern is a single or nested OPTIONAL, so Oxigraph looks
+    them up claim by claim, and each binds at most one value: what several claims or designs make
+    (the figure, its other places, the stated designs) the build derives (kg/evidence.py), so no
+    GROUP BY is needed. Private helper variables start with `_` and end with the suffix."""
     s, x = subject, suffix
     v = "https://w3id.org/bcmkg/vocab/"
     lbl = "<http://www.w3.org/2000/01/rdf-schema#label>"
@@ -83,11 +90,11 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     def p(name: str) -> str:
         return f"<{v}{name}>"
 
-    w: list[str] = [f"# the standard claim row (kg.model.standard_row_sparql{'' if not x else ', ' + repr(x)})"]
-    w.append(f"{s} {p('aboutStudy')} ?study{x} ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} ; "
-             f"{p('locator')} ?locator{x} .")
+    w: list[str] = [f"{s} {p('aboutStudy')} ?study{x} ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} ; "
+                    f"{p('locator')} ?locator{x} ."]
     w.append(f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }}")
     w.append(f"OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }}")
+    w.append(f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }}")
     w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} "
              f"OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
              f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#start> ?spanStart{x} }} "
@@ -101,12 +108,20 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
         if f.kind in ("term", "enum"):
             w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_{f.prop}{x} OPTIONAL {{ ?_{f.prop}{x} {lbl} ?{var} }} }}")
         elif k == "p_qualifier":
-            w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_pq{x} }}")
+            # "=" where a p-value is stated without a qualifier; unbound where none is stated
+            w.append(f"OPTIONAL {{ {s} {p('pValue')} ?_p{x} OPTIONAL {{ {s} {p(str(f.prop))} ?_pq{x} }} "
+                     f"BIND(COALESCE(?_pq{x}, \"=\") AS ?pQualifier{x}) }}")
         else:
             w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?{var} }}")
-    w.append(f"BIND(IF(BOUND(?pValue{x}), COALESCE(?_pq{x}, \"=\"), ?_unbound{x}) AS ?pQualifier{x})")
+    w.append(f"OPTIONAL {{ {s} {p('evidenceLevel')} ?_level{x} OPTIONAL {{ ?_level{x} {lbl} ?evidenceLevelLabel{x} }} "
+             f"OPTIONAL {{ ?_level{x} {p('levelRank')} ?_rank{x} }} }}")
+    w.append(f"FILTER(!BOUND(?{LEVEL_PARAM}) || COALESCE(?_rank{x} <= ?{LEVEL_PARAM}, false))")
+    w.append(f"OPTIONAL {{ {s} {p('figure')} ?_figure{x} }}")
+    w.append(f"OPTIONAL {{ {s} {p('alsoPrintedAt')} ?_also{x} }}")
+    w.append(f"BIND(STR(COALESCE(?_figure{x}, {s})) AS ?figure{x})")
+    w.append(f"BIND(COALESCE(?_also{x}, \"\") AS ?alsoPrintedAt{x})")
     w.append(f"BIND(COALESCE(?_reading{x}, ?_value{x}) AS ?comparedValue{x})")
-    w.append(f"BIND(BOUND(?_reading{x}) AS ?isReading{x})")
+    w.append(f"BIND(IF(BOUND(?_reading{x}), true, false) AS ?isReading{x})")   # Virtuoso: BOUND() is 0/1
     w.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
     w.append(f"BIND(IF(BOUND(?_lowP{x}) || BOUND(?_highP{x}), CONCAT(COALESCE(?_lowP{x}, \"?\"), \"-\", "
              f"COALESCE(?_highP{x}, \"?\")), \"\") AS ?_range{x})")
@@ -118,34 +133,38 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
              f"IF(BOUND(?_reading{x}) && COALESCE(?confidence{x}, \"high\") != \"high\", \"; \", \"\"), "
              f"IF(COALESCE(?confidence{x}, \"high\") != \"high\", CONCAT(\"confidence \", ?confidence{x}), \"\")) "
              f"AS ?flag{x})")
-    w.append(f"OPTIONAL {{ ?study{x} {p('design')} ?_d{x} FILTER(?_d{x} != {p('StudyDesign')}) "
-             f"OPTIONAL {{ ?_d{x} {lbl} ?_dl{x} }} }}")
+    names = [n for n in standard_row_variables(x) if n != f"claim{x}"] + ([LEVEL_PARAM] if x in ("", "A") else [])
+    return {"select": " ".join([s, *(f"?{n}" for n in names)]), "where": "\n".join(w)}
 
-    # the same figure printed elsewhere: derived by the build (bcmkg:sameFigureAs, kg/evidence.py), one lookup
-    w.append(f"OPTIONAL {{ {s} {p('sameFigureAs')} ?_twin{x} OPTIONAL {{ ?_twin{x} {p('locator')} ?_tl{x} }} }}")
-    w.append(f"BIND(CONCAT(STRBEFORE(STRAFTER(STR(?_twin{x}), \"/id/claim/\"), \"/\"), \": \", ?_tl{x}) "
-             f"AS ?_twinAt{x})")
-    plain = [n for n in standard_row_variables(x) if n not in (f"design{x}", f"alsoPrintedAt{x}", f"figure{x}",
-                                                                 f"claim{x}")]
-    claim_var = s
-    select = " ".join([claim_var, *(f"?{n}" for n in plain)]) + (
-        f"\n       (GROUP_CONCAT(DISTINCT ?_dl{x}; separator=\"; \") AS ?design{x})"
-        f"\n       (IF(COUNT(?_twin{x}) = 0 || STR({s}) < MIN(STR(?_twin{x})), STR({s}), MIN(STR(?_twin{x})))"
-        f" AS ?figure{x})"
-        f"\n       (GROUP_CONCAT(DISTINCT IF(BOUND(?_twin{x}), ?_twinAt{x}, ?_no{x}); separator=\" | \")"
-        f" AS ?alsoPrintedAt{x})")
-    group = " ".join([claim_var, *(f"?{n}" for n in plain)])
-    return {"select": select, "where": "\n  ".join(w), "group": group}
+
+#: `# BEGIN standard row select|where ?subject [suffix]` ... `# END standard row`, in a queries/*.rq file
+_BLOCK = re.compile(r"^(?P<indent>[ \t]*)# BEGIN standard row (?P<part>select|where) (?P<subject>\?\w+)"
+                    r"(?: (?P<suffix>[A-Z]))?[^\n]*\n.*?^[ \t]*# END standard row[^\n]*$", re.MULTILINE | re.DOTALL)
+_MARK = "(generated by `kg docs` from kg/claim_rows.py; do not edit)"
+
+
+def render_standard_rows(text: str) -> str:
+    """A query's text with each standard-row block rewritten from the claim model."""
+    def block(m: re.Match[str]) -> str:
+        ind, part, subject, suffix = m["indent"], m["part"], m["subject"], m["suffix"] or ""
+        body = standard_row_sparql(subject, suffix)[part]
+        head = f"{ind}# BEGIN standard row {part} {subject}{' ' + suffix if suffix else ''} {_MARK}"
+        return "\n".join([head, *(ind + line for line in body.splitlines()), f"{ind}# END standard row"])
+    return _BLOCK.sub(block, text)
+
+
+def has_standard_row(text: str) -> bool:
+    return bool(_BLOCK.search(text))
 
 
 def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
                        every_place: bool = False) -> list[dict[str, Any]]:
-    """One row per figure (equal `figure*` columns): the one stating the most, ties to the first; `every_place`
-    keeps all. GROUP_CONCAT lists (alsoPrintedAt, design) are sorted: every engine gives the same cell."""
-    lists = {v: sep for v in variables for pre, sep in (("alsoPrintedAt", " | "), ("design", "; "))
-             if re.fullmatch(pre + r"[A-Z]?", v)}
-    rows = [{k: _sorted(v, lists[k]) if k in lists else v for k, v in r.items()} for r in rows] if lists else rows
+    """One row per figure (equal `figure*` columns): the one stating the most, ties to the first;
+    `every_place` keeps all."""
     keys = [v for v in variables if re.fullmatch(r"figure[A-Z]?", v)]
+    flags = [v for v in variables if re.fullmatch(r"isReading[A-Z]?", v)]
+    if flags:    # Virtuoso answers a boolean expression as the integer 0 or 1
+        rows = [{**r, **{f: _boolean(r[f]) for f in flags if r.get(f) is not None}} for r in rows]
     best: dict[tuple[object, ...], int] = {}
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -158,9 +177,13 @@ def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
     return out
 
 
-def _sorted(term: Any, sep: str) -> Any:
-    text = getattr(term, "value", None)
-    return type(term)(sep.join(sorted(text.split(sep)))) if isinstance(text, str) and sep in text else term
+_TRUE, _FALSE = (ox.Literal(v, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+                  for v in ("true", "false"))
+
+
+def _boolean(term: Any) -> Any:
+    value = getattr(term, "value", None)
+    return term if value not in ("0", "1") else (_TRUE if value == "1" else _FALSE)
 
 
 def _filled(row: Mapping[str, Any]) -> int:

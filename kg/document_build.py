@@ -53,7 +53,7 @@ class DocumentBuild:
     designs: dict[str, list[str]] = field(default_factory=dict)     # study id -> design terms this file states
     sizes: dict[str, int] = field(default_factory=dict)             # study id -> n this file states
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
-    figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure]
+    figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
     nt: bytes = field(repr=False, default=b"")
     cached: bool = False
 
@@ -137,7 +137,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         designs={st.id: st.designs for st in source.studies},
         sizes={st.id: st.n for st in source.studies if st.n is not None},
         claim_studies=[[c.id, c.study] for c in source.claims],
-        figures=[[c.id, key] for c in source.claims if (key := figure_key(c))],
+        figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
         nt=nt))
 
 

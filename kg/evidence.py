@@ -10,13 +10,14 @@ EvidenceLevelNotStated. The mapping is written out in docs/evidence-levels.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .model import UNITS
-from .rdf import BCMKG, claim_iri, nt_bytes
+from .rdf import BCMKG, XSD, claim_iri, nt_bytes, study_iri
 from .records import Claim, Study, as_number
 
 if TYPE_CHECKING:
@@ -85,11 +86,18 @@ def figure_key(claim: Claim) -> str:
                        number(v.get("time_point")), UNITS.get(str(v.get("time_unit")))])
 
 
-def evidence_graph(built: list[DocumentBuild]) -> bytes:
-    """N-Triples of what the build derives for every claim, from all documents together: its level
-    of evidence, from its study's designs as the documents state them (a design one review states
-    holds for the claims another review reports), and the claims that print the same figure
-    (`bcmkg:sameFigureAs`, both ways), so a query finds a figure's other places by one lookup."""
+def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> bytes:
+    """N-Triples of what the build derives from all documents together, so that a query reads
+    each with one lookup and needs no GROUP BY (which Virtuoso and the standard row's ~40 columns
+    do not survive):
+
+    - each claim's level of evidence, from its study's designs as the documents state them (a design
+      one review states holds for the claims another review reports), with the rationale;
+    - each level's rank (`bcmkg:levelRank`, 1 strongest), so a query can ask "level 3 or better";
+    - each study's stated designs as one line (`bcmkg:statedDesigns`, labels in order; "not stated");
+    - the claims that print the same figure (`bcmkg:sameFigureAs`, both ways), the claim that stands
+      for the figure (`bcmkg:figure`, the first by IRI) and the other places (`bcmkg:alsoPrintedAt`).
+    """
     designs: dict[str, dict[str, str]] = {}          # study -> design -> first document stating it
     sizes: dict[str, int] = {}
     for b in built:
@@ -103,19 +111,31 @@ def evidence_graph(built: list[DocumentBuild]) -> bytes:
         level, why = study_level(Study(id=study, label=study, designs=sorted(stated), n=sizes.get(study)))
         sources = sorted({stated[d] for d in stated if d in LEVELS})
         levels[study] = (level, why + (f" (design stated in {', '.join(sources)})" if sources else ""))
-    level_of, rationale, same_as = (ox.NamedNode(str(BCMKG[p])) for p in
-                                    ("evidenceLevel", "evidenceLevelRationale", "sameFigureAs"))
-    triples = []
+    prop = {p: ox.NamedNode(str(BCMKG[p])) for p in ("evidenceLevel", "evidenceLevelRationale", "sameFigureAs",
+                                                    "figure", "alsoPrintedAt", "statedDesigns", "levelRank")}
+    triples = [ox.Triple(ox.NamedNode(str(BCMKG[f"EvidenceLevel{rank}"])), prop["levelRank"],
+                         ox.Literal(str(rank), datatype=ox.NamedNode(str(XSD.integer)))) for rank in range(1, 6)]
     for b in built:
+        for study in b.studies:
+            named = sorted({labels.get(d, d) for d in designs.get(study, {}) if d != "StudyDesign"})
+            triples.append(ox.Triple(ox.NamedNode(str(study_iri(study))), prop["statedDesigns"],
+                                     ox.Literal("; ".join(named) or "not stated")))
         for claim_id, study in b.claim_studies:
             level, why = levels.get(study, ("EvidenceLevelNotStated", "the documents do not state the study's design"))
             claim = ox.NamedNode(str(claim_iri(b.doc_id, claim_id)))
-            triples += [ox.Triple(claim, level_of, ox.NamedNode(str(BCMKG[level]))),
-                        ox.Triple(claim, rationale, ox.Literal(why))]
-    places: dict[str, list[ox.NamedNode]] = {}
+            triples += [ox.Triple(claim, prop["evidenceLevel"], ox.NamedNode(str(BCMKG[level]))),
+                        ox.Triple(claim, prop["evidenceLevelRationale"], ox.Literal(why))]
+    places: dict[str, list[tuple[ox.NamedNode, str]]] = {}
     for b in built:
-        for claim_id, key in b.figures:
-            places.setdefault(key, []).append(ox.NamedNode(str(claim_iri(b.doc_id, claim_id))))
+        for claim_id, key, locator in b.figures:
+            places.setdefault(key, []).append((ox.NamedNode(str(claim_iri(b.doc_id, claim_id))), f"{b.doc_id}: {locator}"))
     for same in places.values():
-        triples += [ox.Triple(a, same_as, c) for a in same for c in same if a != c]
-    return b"".join(sorted(nt_bytes(triples).splitlines(keepends=True)))
+        if len(same) < 2:
+            continue
+        first = min(c.value for c, _ in same)
+        for a, _ in same:
+            triples += [ox.Triple(a, prop["sameFigureAs"], c) for c, _ in same if c != a]
+            triples.append(ox.Triple(a, prop["figure"], ox.NamedNode(first)))
+            triples.append(ox.Triple(a, prop["alsoPrintedAt"],
+                                     ox.Literal(" | ".join(sorted({at for c, at in same if c != a})))))
+    return b"".join(sorted(set(nt_bytes(triples).splitlines(keepends=True))))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 import yaml
 
+from .claim_rows import LEVEL_PARAM, has_standard_row, one_row_per_figure
 from .errors import QueryError
 from .formats import Rows, format_result, python_value, to_rows  # noqa: F401  (re-exported: rows for Python)
 from .lifecycle import include_retracted_flag, without_retracted
@@ -163,6 +164,10 @@ def _load_query(path: Path, stamp: int) -> NamedQuery:
         if not re.search(r"\?" + re.escape(name) + r"\b", _select_clause(text)):
             raise QueryError(f"{path}: parameter ?{name} must be projected in SELECT (SEP-0007 binding)")
         params[name] = p
+    if has_standard_row(text):      # the standard row's own parameter, declared once (kg/claim_rows.py)
+        params[LEVEL_PARAM] = Param(LEVEL_PARAM, "integer", "only claims whose OCEBM 2011 level of evidence is this or "
+                                    "better (1 strongest, 5 weakest; docs/evidence-levels.md); claims whose study "
+                                    "design is not stated are then left out", low=Decimal(1), high=Decimal(5))
     return NamedQuery(name=path.stem, path=path, title=str(h["title"]), kind=h["kind"],
                       description=str(h["description"]).strip(), params=params,
                       example=str(h["example"]).strip(), text=text)
@@ -326,7 +331,6 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
 
 
 def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter columns (SEP-0007); one row per figure
-    from .claim_rows import one_row_per_figure
     return Result((keep := [v for v in result.variables if v not in q.params]), one_row_per_figure(
         keep, [{k: r.get(k) for k in keep} for r in result.rows], q.kind == "provenance"), result.seconds)
 

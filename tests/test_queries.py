@@ -7,6 +7,7 @@ values are compared as Decimal.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -66,7 +67,9 @@ def test_every_header_parses_and_is_complete():
         assert q.example.startswith(f"kg query {q.name}") or q.name == "find_term"
         for p in q.params.values():
             assert p.description, (q.name, p.name)
-            assert p.required or p.default is not None or p.type in ("study",), (q.name, p.name)
+            # max_level unset = every claim, those whose design is not stated too
+            assert p.required or p.default is not None or p.type in ("study",) or p.name == "max_level", \
+                (q.name, p.name)
         bind(q, q.example_params())          # the example's parameters are valid
 
 
@@ -786,3 +789,31 @@ def test_cli_table_fits_the_terminal_and_says_the_subtype_mode(release):
     assert chosen.stdout.split()[:3] == ["studyLabel", "valueText", "flag"] and "subtype mode" not in chosen.stdout
     bad = kg_cli("query", "flagship", "--release", str(release), "--columns", "nosuchcolumn")
     assert bad.returncode == 2 and "columns: matchBasis" in bad.stderr
+
+
+# --- the standard row is one definition: generated into each file, no GROUP BY, a level parameter -----
+
+@pytest.mark.parametrize("name", sorted(load_queries()))
+def test_standard_row_blocks_are_as_the_model_renders_them(name):
+    from kg.claim_rows import has_standard_row, render_standard_rows
+    text = get_query(name).path.read_text(encoding="utf-8")
+    assert render_standard_rows(text) == text, f"{name}: run `kg docs` to regenerate its standard row"
+    if has_standard_row(text):
+        # a union default graph (an older release, a plain Oxigraph server) matches a triple that two
+        # documents hold twice: DISTINCT keeps one row per claim without a GROUP BY over ~40 columns
+        assert re.search(r"^SELECT DISTINCT\b", text, re.MULTILINE), name
+        assert "max_level" in get_query(name).params
+
+
+def test_evidence_level_column_and_parameter(engine):
+    rows = ask(engine, "hazard_ratios", endpoint="OverallSurvival")
+    by_study = {r["studyLabel"]: r["evidenceLevelLabel"] for r in rows}
+    assert by_study["MF07-01 (Soran 2018)"] == "OCEBM level 2"             # randomized, 278 patients
+    assert by_study["ABCSG-28 POSYTTIVE (Fitzal 2019)"] == "OCEBM level 3"  # randomized, 90: graded down
+    strong = ask(engine, "hazard_ratios", endpoint="OverallSurvival", max_level=2)
+    assert {r["evidenceLevelLabel"] for r in strong} == {"OCEBM level 2"}
+    assert "MF07-01 (Soran 2018)" in {r["studyLabel"] for r in strong}
+    assert "ABCSG-28 POSYTTIVE (Fitzal 2019)" not in {r["studyLabel"] for r in strong}
+    assert len(strong) < len(rows)
+    with pytest.raises(QueryError, match="out of range"):
+        ask(engine, "hazard_ratios", max_level=6)

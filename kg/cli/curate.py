@@ -158,6 +158,12 @@ def cmd_docs(a: argparse.Namespace) -> int:
     columns = project("docs") / "export-columns.md"
     columns.write_text(columns_markdown(), encoding="utf-8")
     print(f"wrote {columns}")
+    from ..claim_rows import render_standard_rows
+    for rq in sorted(project("queries").glob("*.rq")):       # only the generated standard-row blocks change
+        text = rq.read_text(encoding="utf-8")
+        if (rendered := render_standard_rows(text)) != text:
+            rq.write_text(rendered, encoding="utf-8")
+            print(f"wrote the standard row of {rq}")
     return 0
 
 
