@@ -132,7 +132,8 @@ Charset = UTF-8
 EnabledGzipContent = 0
 [SPARQL]
 ResultSetMaxRows = 10000000
-MaxQueryCostEstimationTime = 400
+; 0 = no limit: Virtuoso's cost estimate of the standard claim row's ~40 OPTIONALs runs to years
+MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime = 120
 DefaultGraph = {DEFAULT_GRAPH}
 """
