@@ -28,6 +28,7 @@ from .claim_rows import LEVEL_PARAM, has_standard_row, one_row_per_figure
 from .errors import QueryError
 from .formats import Rows, format_result, python_value, to_rows  # noqa: F401  (re-exported: rows for Python)
 from .lifecycle import include_retracted_flag, without_retracted
+from .match import matched_via
 from .paths import project_dir, queries_dir
 from .rdf import BCD, BCMKG, XSD, check_iri, prefix_block
 from .store import Result, Store, Term, materialise, open_store
@@ -327,7 +328,8 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
     _check_known(q, bindings, result, store)
     if not include_retracted:
         result = without_retracted(result, store)
-    return hide_params(q, result)
+    result = hide_params(q, result)
+    return matched_via(q.params, bindings, result, store, term_index(), "matchBasis" in result.variables)
 
 
 def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter columns (SEP-0007); one row per figure

@@ -817,3 +817,19 @@ def test_evidence_level_column_and_parameter(engine):
     assert len(strong) < len(rows)
     with pytest.raises(QueryError, match="out of range"):
         ask(engine, "hazard_ratios", max_level=6)
+
+
+# --- how a row matched a term parameter (kg/match.py) ---------------------------------------------
+
+def test_matched_via_names_the_hierarchy_step(engine):
+    rows = ask(engine, "flagship", site="LiverMetastasis", subtype="HRPositive", mode="any", modality="HepaticResection")
+    via = {r["claim"].rsplit("/claim/", 1)[1]: r["matchedVia"] for r in rows}
+    # Sen 2024's Discussion gives Ruiz 2018's 69 % for liver resection after chemotherapy: a combination
+    assert "modality: a combination containing hepatic resection (hepatic resection plus chemotherapy)" \
+        in via["sen2024/disc-ruiz-os5-surgery"]
+    assert "modality: as asked" in via["greco2026/t1-libreast-os5"]
+    narrower = ask(engine, "hazard_ratios", site="VisceralMetastasis")
+    assert narrower and all(r["matchedVia"] == f"site: narrower ({r['siteLabel']})" for r in narrower)
+    assert "Mariani 2013" in {r["studyLabel"] for r in narrower}
+    # at the root nothing is said: every claim matches as asked
+    assert "matchedVia" not in ask(engine, "hazard_ratios")[0]
