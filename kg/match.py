@@ -49,7 +49,7 @@ def matched_via(params: Mapping[str, Any], bindings: Mapping[str, Term], result:
     for name, _ in asked:
         found: dict[str, str] = {}
         for row in store.select(_UNDER, {"asked": bindings[name]}).rows:
-            label, kind = row["l"].value, row["how"].value
+            label, kind = getattr(row["l"], "value", ""), getattr(row["how"], "value", "")
             if found.get(label) != "sub":
                 found[label] = kind
         how[name] = found
