@@ -53,6 +53,7 @@ DIRECTIONS: dict[str, str] = {"favourable": "Favourable", "unfavourable": "Unfav
 N_UNITS: dict[str, str] = {k: UNITS[k] for k in ("patients", "lesions")}
 QUALIFIERS = ("approximately", "up to", "over", "less than", "at most", "at least", "not reached", "more than")
 P_QUALIFIERS = ("=", "<", ">", "<=", ">=")
+CUTOFF_COMPARISONS = ("<", "<=", ">", ">=", "=", "between")
 CONFIDENCE = ("high", "medium", "low")
 
 
@@ -162,6 +163,19 @@ FIELDS: list[Field] = [
           root="PrognosticFactor"),
     Field("factor_level", "text", "factorLevel", "factor level", "level compared (III vs I/II)",
           kinds=frozenset({P})),
+    Field("cutoff", "figure", "cutoff", "cut-off",
+          "the factor's threshold as printed (3 in 'DFI < 3 years'); in cutoff_unit, compared by cutoff_comparison",
+          kinds=frozenset({P}), low=_0),
+    Field("cutoff_low", "figure", "cutoffLow", "cut-off low",
+          "low end of a threshold printed as a range ('> 12-24 months') or of a band (cutoff_comparison: between)",
+          kinds=frozenset({P}), low=_0),
+    Field("cutoff_high", "figure", "cutoffHigh", "cut-off high",
+          "high end of a threshold printed as a range or of a band", kinds=frozenset({P}), low=_0),
+    Field("cutoff_unit", "enum", "cutoffUnit", "cut-off unit", "unit of the cut-off (year, month, cm, lesions, ...)",
+          kinds=frozenset({P}), values=UNITS),
+    Field("cutoff_comparison", "choice", "cutoffComparison", "cut-off comparison",
+          "how the factor level compared relates to the cut-off: <, <=, >, >=, = or between (cutoff_low to cutoff_high)",
+          kinds=frozenset({P}), values=CUTOFF_COMPARISONS),
     Field("direction", "enum", "direction", "direction", "direction of a prognostic factor or finding",
           kinds=frozenset({O, P}), values=DIRECTIONS),
     Field("criterion", "term", "criterion", "selection criterion", "selection criterion", kinds=frozenset({S}),

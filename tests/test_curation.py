@@ -186,3 +186,76 @@ def test_004_series_figures(store):
     assert (c.get("minAsPrinted"), c.get("maxAsPrinted")) == (["32.07"], ["336.80"])
     one(store, "chan2017", "chan2017", "FollowUpDuration", value="108.10", unit="Month")
     one(store, "chan2017", "chan2017", "SurvivalAfterMetastasectomy", value="30.57", unit="Month")
+
+
+# --- numeric cut-offs of prognostic factors (issue 11) ------------------------------------------
+
+def _cutoff_rows(disk_store, **params) -> dict[str, dict]:
+    from kg.query import run, to_rows
+    rows = to_rows(run("prognostic_factors", {"endpoint": "Endpoint", **params}, disk_store))
+    return {r["claim"].rsplit("/claim/", 1)[1]: r for r in rows}
+
+
+def test_prognostic_factor_cutoffs_are_number_unit_and_comparison(disk_store):
+    from decimal import Decimal as D
+    dfi = _cutoff_rows(disk_store, factor="DiseaseFreeInterval")
+    # 001, Section 'Surgery for Pulmonary Metastases': Fan 2015's meta-analysis, "a short
+    # disease-free interval (< 3 years)"; Yhim 2010, "short disease-free interval (<24 months)"
+    fan = dfi["ueno2022/fan-pf-dfi"]
+    assert (D(str(fan["cutoff"])), fan["cutoffUnitLabel"], fan["cutoffComparison"]) == (D(3), "year", "<")
+    assert fan["studyLabel"] == "Fan 2015 (meta-analysis)" and fan["cutoffText"] == "< 3 year"
+    yhim = dfi["ueno2022/yhim-pf-dfi"]
+    assert (D(str(yhim["cutoff"])), yhim["cutoffUnitLabel"], yhim["cutoffComparison"]) == (D(24), "month", "<")
+    # 000 Table 1, Masuda: "Disease-free interval >12 months"; 000 lung section, Handy 2019:
+    # "greater than 12–24 months", a threshold printed as a range
+    masuda = dfi["greco2026/t1-masuda-pred-dfi"]
+    assert (D(str(masuda["cutoff"])), masuda["cutoffUnitLabel"], masuda["cutoffComparison"]) == (D(12), "month", ">")
+    handy = dfi["greco2026/lung-dfi-handy"]
+    assert handy.get("cutoff") is None and (D(str(handy["cutoffLow"])), D(str(handy["cutoffHigh"]))) == (D(12), D(24))
+    assert (handy["cutoffUnitLabel"], handy["cutoffComparison"], handy["cutoffText"]) == ("month", ">", "> 12-24 month")
+    # 002 Discussion: Hoffmann, "over one year" (a number in words); Sen 2024's own finding, liver
+    # metastasis "in 3 years" worse, "after three years" better
+    hoffmann = dfi["sen2024/disc-hoffmann-dfi"]
+    assert (D(str(hoffmann["cutoff"])), hoffmann["cutoffUnitLabel"], hoffmann["cutoffComparison"]) == (D(1), "year", ">")
+    assert dfi["sen2024/res-dfi3y-pfs"]["cutoffComparison"] == "<=" and dfi["sen2024/res-dfi3y-pfs"]["pValue"] is not None
+    assert dfi["sen2024/concl-dfi3y-pfs"]["cutoffComparison"] == ">"
+    # 002 Discussion, Rashid 2021: "solitary metastasis less than 4-5 cm in diameter"
+    size = _cutoff_rows(disk_store, factor="TumourSize")["sen2024/disc-size-cutoff"]
+    assert (D(str(size["cutoffLow"])), D(str(size["cutoffHigh"])), size["cutoffUnitLabel"], size["cutoffComparison"]) \
+        == (D(4), D(5), "centimetre", "<")
+    # a factor without a stated threshold has none
+    assert dfi["greco2026/liver-factor-dfi"]["cutoffText"] == "" and dfi["greco2026/liver-factor-dfi"].get("cutoff") is None
+    # the factor parameter includes no other factor
+    assert {r["factorLabel"] for r in dfi.values()} == {"length of disease-free interval"}
+
+
+def test_every_cutoff_is_printed_in_its_span_and_every_cut_off_value_has_one():
+    """The build checks value, range ends, CI and p against the span (kg/spans.py); the cut-off
+    numbers are checked here the same way, and a claim whose statistic is a cut-off value carries it."""
+    from pathlib import Path
+
+    from kg.ontology.terms import load_terms
+    from kg.records import as_number
+    from kg.sources import load_source
+    from kg.spans import holds
+    root = Path(__file__).resolve().parent.parent
+    corpus = root.parent / "shared" / "corpus"
+    terms = load_terms(root / "ontology")
+    with_cutoff = 0
+    for path in sorted((root / "sources").glob("*.yaml")):
+        source = load_source(path, terms)
+        text = (corpus / source.document.corpus_file).read_text(encoding="utf-8") if corpus.is_dir() else None
+        for c in source.claims:
+            numbers = [(k, c.values[k]) for k in ("cutoff", "cutoff_low", "cutoff_high") if c.values.get(k) is not None]
+            if c.values.get("statistic") == "CutOffValue":
+                assert numbers, f"{source.document.id}:{c.id} is a cut-off value without a cutoff"
+            if not numbers:
+                continue
+            with_cutoff += 1
+            assert c.values.get("cutoff_unit") and c.values.get("cutoff_comparison"), c.id
+            if text is not None:
+                excerpt = text[c.span[0]:c.span[1]]
+                for key, number in numbers:
+                    value = as_number(number)
+                    assert value is not None and holds(excerpt, value), (source.document.id, c.id, key, excerpt)
+    assert with_cutoff == 14
