@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDFS
 
 from . import __version__
@@ -162,10 +162,10 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     Files whose bytes, ontology, shapes, corpus and code are unchanged since the last build
     in `out` come from the per-document cache (out/.cache/documents) without any stage re-run.
     """
-    from .document_build import Context, DocumentCache, build_documents, context_key
+    from .document_build import Context, DocumentCache, Outcome, build_documents, context_key, validate_outcomes
     from .ontology.build import build_ontology, infer_subclasses
     from .release import write_release
-    from .validate import check_merged
+    from .validate import check_merged, load_shapes
 
     progress, started = Progress(), time.perf_counter()
     date = date or datetime.date.today().isoformat()
@@ -175,21 +175,35 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
         raise InputError(ontology_errors)
     if not files:
         raise InputError(Problem(str(sources), None, "sources", str(sources), "no extraction files (*.yaml) found"))
-    progress.step("ontology: template merge and reasoner (HermiT)")
-    onto = build_ontology(Path(ontology), date, __version__)
-    for sub, sup in infer_subclasses(onto):
-        onto.add((sub, RDFS.subClassOf, sup))
     prior = prior_version(Path(out), date)
-    if prior:
-        onto.add((ONTOLOGY_IRI, OWL.priorVersion, URIRef(prior)))
-    progress.step(f"documents: load, spans, transform, SHACL ({len(files)} file(s))")
+
+    def make_ontology() -> Graph:    # runs while the workers build the documents (they do not need it)
+        progress.step("ontology: template merge and reasoner (HermiT), documents meanwhile")
+        onto = build_ontology(Path(ontology), date, __version__)
+        for sub, sup in infer_subclasses(onto):
+            onto.add((sub, RDFS.subClassOf, sup))
+        if prior:
+            onto.add((ONTOLOGY_IRI, OWL.priorVersion, URIRef(prior)))
+        progress.step(f"documents: load, spans, transform, sample ({len(files)} file(s)); then SHACL")
+        return onto
+
     ctx = Context(ontology_dir=str(ontology), shapes_dir=str(shapes), corpus=str(corpus) if corpus else None,
-                  root=str(Path(sources).resolve().parent), ontology_nt=onto.serialize(format="nt"),
-                  key=context_key(Path(ontology), Path(shapes), corpus))
+                  root=str(Path(sources).resolve().parent), key=context_key(Path(ontology), Path(shapes), corpus))
     if workers is None:  # processes pay off only when there is a lot to build
         big = sum(p.stat().st_size for p in files) > 2_000_000
         workers = (os.cpu_count() or 1) if big else 1
-    outcomes = build_documents(files, ctx, DocumentCache(Path(out) / ".cache" / "documents"), workers)
+    made: list[Graph] = []
+    shapes_graph = load_shapes(Path(shapes))
+
+    def validate(onto: Graph | None, new: list[Outcome]) -> None:
+        assert onto is not None
+        made.append(onto)
+        progress.step(f"SHACL: {len(new)} new document(s)")
+        validate_outcomes(new, shapes_graph, onto)
+
+    outcomes = build_documents(files, ctx, DocumentCache(Path(out) / ".cache" / "documents"), workers,
+                               meanwhile=make_ontology, validate=validate)
+    onto = made[0] if made else make_ontology()
     built = [o.built for o in outcomes if o.built is not None]
     bad_input = [p for o in outcomes for p in o.bad_input]
     nonconforming = [p for o in outcomes for p in o.nonconforming]

@@ -3,21 +3,31 @@
 Each file is built on its own: an unchanged file (same bytes, same ontology, shapes, corpus
 and code) reuses its cached N-Triples and skips every stage, and changed files run in
 parallel worker processes. A curator who edits one file of a hundred rebuilds one file.
+The workers load, check spans, write the N-Triples and sample the claims for SHACL
+(kg/shacl_sample.py); they need no ontology, so the reasoner runs meanwhile (`meanwhile`),
+and the build process then validates the new documents' samples (`validate_outcomes`): one
+pySHACL run for all documents that share no node. Only documents that conform are cached.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-from rdflib import Graph
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import InputError, Problem
 from .evidence import figure_key
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+    from .shacl_sample import DocSample
+
+T = TypeVar("T")
 
 CODE_DIR = Path(__file__).resolve().parent
 
@@ -30,7 +40,6 @@ class Context:
     shapes_dir: str
     corpus: str | None
     root: str                 # sources' parent: claims record their file relative to it
-    ontology_nt: str          # the merged ontology with inferred subclasses, for SHACL
     key: str                  # hash of the ontology, shapes, corpus and code: part of each cache key
 
 
@@ -63,6 +72,7 @@ class Outcome:
     built: DocumentBuild | None
     bad_input: list[Problem] = field(default_factory=list)      # exit 2
     nonconforming: list[Problem] = field(default_factory=list)  # spans and SHACL: exit 1
+    sample: DocSample | None = None                              # what SHACL is to see (not yet validated)
 
 
 def context_key(ontology_dir: Path, shapes_dir: Path, corpus: Path | None) -> str:
@@ -83,33 +93,25 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_state(ctx: Context) -> dict[str, Any]:
-    """Terms, labels, shapes and ontology, made once per process and context."""
+    """Terms, labels and what of the shapes sampling needs, made once per process and context."""
     if _WORKER.get("key") != ctx.key:
         from .ontology.terms import load_terms
-        from .validate import load_shapes, shape_use
+        from .shacl_sample import shape_use
+        from .validate import load_shapes
         terms = load_terms(Path(ctx.ontology_dir))
-        shapes = load_shapes(Path(ctx.shapes_dir))
         _WORKER.clear()
         _WORKER.update(key=ctx.key, terms=terms, labels={t.id: t.label for t in terms.terms.values()},
-                       shapes=shapes, use=shape_use(shapes),
-                       ontology=Graph().parse(data=ctx.ontology_nt, format="nt"))
+                       use=shape_use(load_shapes(Path(ctx.shapes_dir))))
     return _WORKER
 
 
-def graph_nt(g: Graph) -> bytes:
-    """Sorted N-Triples through pyoxigraph, which keeps every literal's lexical form ("74.70")."""
-    from .rdf import nt_bytes, to_ox_triple
-    nt = nt_bytes(to_ox_triple(t) for t in g)
-    return b"".join(sorted(nt.splitlines(keepends=True)))
-
-
 def build_document(path: Path, ctx: Context, key: str) -> Outcome:
-    """Load, check spans, transform and validate one file."""
+    """Load, check spans, transform and sample one file (validated by `validate_outcomes`)."""
+    from .rdf import claim_iri, nt_bytes
+    from .shacl_sample import document_sample
     from .sources import load_source
     from .spans import check_spans
-    from .rdf import claim_iri, nt_bytes
     from .transform import document_triples, sorted_nt
-    from .validate import validate_sampled
     state = _worker_state(ctx)
     try:
         source = load_source(Path(path), state["terms"])
@@ -122,9 +124,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
     triples = document_triples(source, Path(ctx.root), state["labels"])
     nt = sorted_nt(nt_bytes(triples))
     units = {str(claim_iri(source.document.id, c.id)) for c in source.claims}
-    shacl = validate_sampled(triples, units, nt, state["shapes"], state["ontology"], state["use"])
-    if shacl:
-        return Outcome(None, nonconforming=shacl)
+    sample = document_sample(triples, units, state["use"]) if state["use"].safe else None
     doc = source.document
     return Outcome(DocumentBuild(
         path=str(path), key=key, doc_id=doc.id, doc_id_line=doc.lines.get("id"),
@@ -138,7 +138,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         sizes={st.id: st.n for st in source.studies if st.n is not None},
         claim_studies=[[c.id, c.study] for c in source.claims],
         figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
-        nt=nt))
+        nt=nt), sample=sample)
 
 
 def _build_in_worker(args: tuple[str, Context, str]) -> Outcome:
@@ -175,8 +175,15 @@ class DocumentCache:
             tmp.replace(self.folder / f"{stem}{suffix}")
 
 
-def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, workers: int) -> list[Outcome]:
-    """Every file's outcome, in file order; cached files are not rebuilt."""
+def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, workers: int,
+                    meanwhile: Callable[[], T] | None = None,
+                    validate: Callable[[T | None, list[Outcome]], None] | None = None) -> list[Outcome]:
+    """Every file's outcome, in file order; cached files are not rebuilt.
+
+    `meanwhile` runs in this process while the workers build (before the files, without
+    workers); `validate(its result, the new outcomes)` then marks the ones that do not conform,
+    and the others are cached.
+    """
     keys = {str(p): document_key(p, ctx) for p in files}
     outcomes: dict[str, Outcome] = {}
     todo = []
@@ -186,14 +193,39 @@ def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, worke
             outcomes[str(p)] = Outcome(hit)
         else:
             todo.append(p)
+    result: T | None = None
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            done = pool.map(_build_in_worker, [(str(p), ctx, keys[str(p)]) for p in todo])
-            outcomes.update(zip((str(p) for p in todo), done, strict=True))
+            futures = [pool.submit(_build_in_worker, (str(p), ctx, keys[str(p)])) for p in todo]
+            try:
+                result = meanwhile() if meanwhile else None
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+            outcomes.update(zip((str(p) for p in todo), (f.result() for f in futures), strict=True))
     else:
+        result = meanwhile() if meanwhile else None
         outcomes.update((str(p), build_document(p, ctx, keys[str(p)])) for p in todo)
-    for p in todo:
-        built = outcomes[str(p)].built
-        if built is not None:
-            cache.put(built)
+    new = [outcomes[str(p)] for p in todo]
+    if validate is not None:
+        validate(result, new)
+    for outcome in new:
+        outcome.sample = None
+        if outcome.built is not None:
+            cache.put(outcome.built)
     return [outcomes[str(p)] for p in files]
+
+
+def validate_outcomes(outcomes: list[Outcome], shapes: Graph, ontology: Graph) -> None:
+    """SHACL over the new documents (their samples; kg/validate.py validate_documents): a document
+    that does not conform loses its build and carries its problems, as when each was validated
+    whole in its worker."""
+    from .shacl_sample import shape_use
+    from .validate import validate_documents
+    todo = [o for o in outcomes if o.built is not None]
+    found = validate_documents([o.sample for o in todo], [o.built.nt for o in todo if o.built is not None],
+                               shapes, ontology, shape_use(shapes))
+    for outcome, problems in zip(todo, found, strict=True):
+        if problems:
+            outcome.built, outcome.nonconforming = None, problems

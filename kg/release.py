@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,21 +51,46 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 STORE_DIR = "store"
 
 
-def write_store(nquads: Path, folder: Path) -> None:
+def write_store(nquads: bytes, merged: bytes, folder: Path) -> None:
     """The on-disk Oxigraph store beside the files, so `kg query` opens it read-only instead of
     re-parsing the release on every call. Not listed in the manifest: it is derived from graph.nq.
 
     The named graphs as in graph.nq, and every triple once more, once, in the default graph: the
     SPARQL default graph is then the release itself (a triple two documents state is one
     solution, not two), and FROM / FROM NAMED / the protocol's dataset apply as SPARQL says.
+    Bulk loads of the bytes already in memory: graph.nq's quads, then `merged` (the release's
+    triples, each once) into the default graph; each load has blank nodes of its own, so the
+    default graph's copies of the ontology's blank nodes are other nodes, as when the copy was
+    made by parsing graph.nq a second time.
     """
     store = ox.Store(str(folder))
-    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object)
-                      for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
+    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(merged, format=ox.RdfFormat.N_TRIPLES)
     store.optimize()
     store.flush()
     del store
+
+
+class StoreWriter(threading.Thread):
+    """write_store in a thread, while this one writes the other files: pyoxigraph's bulk load
+    runs without the GIL. (Not a forked process: a fork of a process whose other threads hold
+    RocksDB or allocator locks can hang.)"""
+
+    def __init__(self, nquads: bytes, merged: bytes, folder: Path):
+        super().__init__(name="release-store", daemon=True)
+        self.args = (nquads, merged, folder)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            write_store(*self.args)
+        except BaseException as err:   # re-raised by the build when it joins
+            self.error = err
+
+    def finish(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise KGError(f"writing the on-disk store failed ({self.error}); the previous release is untouched")
 
 
 MergedCheck = Callable[[ox.Store], list[Problem]]
@@ -89,14 +115,18 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manif
     remove_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=".release-", dir=releases))
     tmp.chmod(0o755)  # mkdtemp makes it private; a release is meant to be served and read
+    store: list[StoreWriter] = []     # the store, written meanwhile
     try:
-        manifest = _write_files(tmp, ontology, documents, manifest)
+        manifest = _write_files(tmp, ontology, documents, manifest, store)
         digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
         final = releases / f"{manifest['date']}.{digest}"
         if final.is_dir():
+            for writer in store:
+                writer.join()
             shutil.rmtree(tmp)           # the same sources again: the same bytes are there already
         else:
-            write_store(tmp / "graph.nq", tmp / STORE_DIR)
+            for writer in store:
+                writer.finish()
             problems = check(ox.Store.read_only(str(tmp / STORE_DIR))) if check else []
             if problems:
                 raise ConformanceError(f"{len(problems)} problem(s) only the merged release shows; "
@@ -109,22 +139,36 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manif
                 shutil.rmtree(other, ignore_errors=True)   # an earlier build of the same day, now replaced
         return out / "release"
     except BaseException:
+        for writer in store:
+            writer.join()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def _write_files(tmp: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any]) -> dict[str, Any]:
+def nquads_of(name: str, nt: bytes) -> bytes:
+    """A graph's N-Triples as N-Quads in the named graph `name`: each line's final " ." becomes
+    " <graph> ." (a line holds no other newline, so " .\n" is only ever its end). The same bytes
+    as pyoxigraph's N-Quads writer over the parsed triples, without parsing them."""
+    return nt.replace(b" .\n", b" <" + str(graph_iri(name)).encode() + b"> .\n")
+
+
+def _write_files(tmp: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any],
+                 store: list[StoreWriter] | None = None) -> dict[str, Any]:
+    """The release files in `tmp`; with `store`, the on-disk store is started in a thread (into
+    tmp/store) as soon as its input is ready, and the thread is appended to `store`."""
     canonical = to_canonical_graph(ontology)  # stable blank-node labels: same input, same bytes
     onto_nt = nt_bytes(to_ox_triple(t) for t in canonical)
     graphs = {"ontology": onto_nt, **documents}
     lines = {name: sorted(nt.splitlines(keepends=True)) for name, nt in graphs.items()}
-    nquads = serialize((ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(str(graph_iri(name))))
-                        for name, ls in lines.items() for t in ox.parse(b"".join(ls), format=ox.RdfFormat.N_TRIPLES)),
-                       ox.RdfFormat.N_QUADS)
-    merged = b"".join(sorted({line for ls in lines.values() for line in ls}))
+    nquads = b"".join(nquads_of(name, b"".join(ls)) for name, ls in lines.items())
+    # every graph's lines are sorted: sorting their concatenation merges runs; dict.fromkeys drops repeats
+    merged = b"".join(dict.fromkeys(sorted([line for ls in lines.values() for line in ls])))
     # JSON-LD is built in Python (the slowest writer): a forked process writes it meanwhile
     jsonld = multiprocessing.get_context("fork").Process(target=write_jsonld, args=(merged, tmp / "graph.jsonld"))
     jsonld.start()
+    if store is not None:      # after the fork: the child must not inherit the store's threads
+        store.append(StoreWriter(nquads, merged, tmp / STORE_DIR))
+        store[-1].start()
     nt_format = ox.RdfFormat.N_TRIPLES
     (tmp / "ontology.ttl").write_bytes(BANNER.encode() + serialize(
         ox.parse(b"".join(lines["ontology"]), format=nt_format), ox.RdfFormat.TURTLE, PREFIXES))
@@ -142,7 +186,8 @@ def _write_files(tmp: Path, ontology: Graph, documents: dict[str, bytes], manife
         raise KGError(f"writing graph.jsonld failed (exit code {jsonld.exitcode}); the previous release is untouched")
     manifest = dict(manifest)
     manifest["triples"] = merged.count(b"\n")
-    manifest["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
+    manifest["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())
+                         if p.name != STORE_DIR}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
 

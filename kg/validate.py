@@ -7,9 +7,6 @@ and lets several documents run in parallel.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +18,7 @@ from rdflib.term import Node
 
 from .errors import Problem
 from .rdf import BCMKG
-
-XSD_NS, OWL_RATIONAL_IRI = "http://www.w3.org/2001/XMLSchema#", "http://www.w3.org/2002/07/owl#rational"
-BCD_NS = "https://w3id.org/bcmkg/id/"
+from .shacl_sample import DocSample, ShapeUse, document_sample, mergeable_groups, merged_sample
 
 
 def load_shapes(shapes_dir: Path) -> Graph:
@@ -131,163 +126,45 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph, consume: bool = 
     return [] if conforms else _results(report, data, shapes)
 
 
-# --- a complete structural sample of a document's claims -------------------------------------
-#
-# Most of a document's triples are its claims, and a claim's verdict under the shapes depends on
-# its structure (which properties, how many, of which datatype, its class and the terms that pick
-# conditional rules), on the nodes it points to (study, document, terms: kept whole or covered)
-# and on its values (the ranges are checked by kg/checker.py already; the sample keeps the
-# extreme values anyway). So pySHACL sees every non-claim node whole, plus, per structural
-# signature, the claims holding each extreme value, and one claim for every (field, term) pair.
-# A document whose sample conforms conforms whole; one whose sample does not is validated whole,
-# so the problems reported are exactly those of validating the whole graph.
-
-RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_NUMERIC = {XSD_NS + t for t in ("decimal", "integer")}
-
-
-@dataclass(frozen=True)
-class ShapeUse:
-    """What of the shapes decides how claims may be sampled."""
-
-    picks: frozenset[str]          # properties whose IRI value selects rules (rdf:type, inverse paths)
-    valued: frozenset[str]         # properties whose exact literal value a rule tests (sh:in, sh:pattern...)
-    ranged: frozenset[str]         # properties whose values a range or length rule may bound
-    pairs: tuple[tuple[str, str], ...]   # (p, q) of sh:lessThan / sh:lessThanOrEquals
-    safe: bool                     # False: a rule could fail on a subset only; validate whole
-
-
-def shape_use(shapes: Graph) -> ShapeUse:
-    inverse = {str(o) for o in shapes.objects(None, SH.inversePath) if isinstance(o, URIRef)}
-    valued: set[str] = set()
-    for prop in (SH["in"], SH.hasValue, SH.pattern, SH.languageIn):
-        for shape in shapes.subjects(prop, None):
-            path = shapes.value(shape, SH.path)
-            if isinstance(path, URIRef):
-                valued.add(str(path))
-    ranged = {str(o) for o in shapes.objects(None, SH.targetObjectsOf)}   # node-level rules on the values
-    for prop in (SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.minLength, SH.maxLength):
-        for shape in shapes.subjects(prop, None):
-            path = shapes.value(shape, SH.path)
-            if isinstance(path, URIRef):
-                ranged.add(str(path))
-    pairs = []
-    for prop in (SH.lessThan, SH.lessThanOrEquals):
-        for shape, other in shapes.subject_objects(prop):
-            path = shapes.value(shape, SH.path)
-            if isinstance(path, URIRef) and isinstance(other, URIRef):
-                pairs.append((str(path), str(other)))
-    # rules that a subset of the claims could pass while the whole fails: counting the subjects
-    # that point at a node (an upper bound over an inverse path), closed shapes, unique values
-    unsafe = bool(set(shapes.subjects(SH.closed, None)) or set(shapes.subjects(SH.disjoint, None)))
-    for shape in shapes.subjects(SH.path, None):
-        path = shapes.value(shape, SH.path)
-        walks_back = path is not None and not isinstance(path, URIRef)
-        if walks_back and any(shapes.value(shape, p) is not None
-                              for p in (SH.maxCount, SH.qualifiedMaxCount, SH.uniqueLang)):
-            unsafe = True
-    picks = frozenset({RDF_TYPE_IRI} | inverse | (valued & _iri_props(shapes)))
-    return ShapeUse(picks, frozenset(valued), frozenset(ranged), tuple(sorted(pairs)), not unsafe)
-
-
-def _iri_props(shapes: Graph) -> set[str]:
-    return {str(shapes.value(s, SH.path)) for s in shapes.subjects(SH.hasValue, None)} | \
-           {str(shapes.value(s, SH.path)) for s in shapes.subjects(SH["in"], None)}
-
-
-def _number(lit: ox.Literal) -> Fraction | None:
-    try:
-        if lit.datatype.value in _NUMERIC:
-            return Fraction(Decimal(lit.value))
-        if lit.datatype.value == OWL_RATIONAL_IRI:
-            return Fraction(lit.value)
-    except (ArithmeticError, ValueError):
-        return None
-    return None
-
-
-def _name(term: object) -> str:
-    return term.value if isinstance(term, ox.NamedNode) else str(term)
-
 
 def validate_sampled(triples: list[ox.Triple], units: set[str], whole_nt: bytes, shapes: Graph,
                      ontology: Graph, use: ShapeUse) -> list[Problem]:
-    """Validate a document by its claim sample; when that does not conform (or the shapes do not
-    allow sampling), validate the whole document graph, whose problems are the ones reported."""
-    from .rdf import nt_bytes
-    if use.safe:
-        sample = Graph().parse(data=nt_bytes(claim_sample(triples, units, use)), format="nt")
-        if not validate_graph(sample, shapes, ontology, consume=True):
-            return []
-    return validate_graph(Graph().parse(data=whole_nt, format="nt"), shapes, ontology, consume=True)
+    """Validate one document by its claim sample (kg/shacl_sample.py); when that does not conform
+    (or the shapes do not allow sampling), validate the whole document graph, whose problems
+    are the ones reported."""
+    return validate_documents([document_sample(triples, units, use) if use.safe else None],
+                              [whole_nt], shapes, ontology, use)[0]
 
 
-def claim_sample(triples: list[ox.Triple], units: set[str], use: ShapeUse) -> list[ox.Triple]:
-    """Every triple not about a claim (`units`: the claim IRIs) or its own nodes (IRI + '/...'),
-    plus the triples of the claims that represent all the others (see above)."""
-    owned: dict[str, list[ox.Triple]] = {}
-    rest = []
-    for t in dict.fromkeys(triples):         # a graph is a set: a triple made twice counts once
-        s = _name(t.subject)
-        unit = s if s in units else (s.rsplit("/", 1)[0] if "/" in s else "")
-        while unit and unit not in units and "/" in unit[len(BCD_NS):]:
-            unit = unit.rsplit("/", 1)[0]
-        if unit in units:
-            owned.setdefault(unit, []).append(t)
-        else:
-            rest.append(t)
-    keep: set[str] = set()
-    covered: set[tuple[object, ...]] = set()
-    best: dict[tuple[object, ...], tuple[object, str]] = {}    # (signature, what) -> (extreme, unit)
-    for unit, ts in owned.items():
-        sig, pairs, values = _signature(unit, ts, use)
-        if not pairs <= covered:
-            covered |= pairs
-            keep.add(unit)
-        for what, value in values:
-            key = (sig, *what)
-            held = best.get(key)
-            if held is None or (value < held[0] if what[0] != "max" else value > held[0]):  # type: ignore[operator]
-                best[key] = (value, unit)
-    keep |= {unit for _, unit in best.values()}
-    return rest + [t for unit in keep for t in owned[unit]]
+def validate_documents(samples: list[DocSample | None], wholes: list[bytes], shapes: Graph, ontology: Graph,
+                       use: ShapeUse) -> list[list[Problem]]:
+    """Each document's SHACL problems, as validating its whole graph (`wholes`, N-Triples) with
+    the ontology gives them. Documents that share no node are validated together, by one pySHACL
+    run over their merged samples; a group that does not conform is validated one document at a
+    time, by its sample and then, when that does not conform, whole."""
+    problems: list[list[Problem]] = [[] for _ in wholes]
+    ready = [i for i, s in enumerate(samples) if s is not None and use.safe]
+    for i in sorted(set(range(len(wholes))) - set(ready)):
+        problems[i] = _validate_nt(wholes[i], shapes, ontology)
+    for group in mergeable_groups([s for s in samples if s is not None and use.safe], ontology_subjects(ontology), use):
+        members = [ready[k] for k in group]
+        parts = [s for s in (samples[i] for i in members) if s is not None]
+        if len(members) > 1 and not _validate_nt(merged_sample(parts), shapes, ontology):
+            continue
+        for i in members:
+            sample = samples[i]
+            assert sample is not None
+            if _validate_nt(merged_sample([sample]), shapes, ontology):
+                problems[i] = _validate_nt(wholes[i], shapes, ontology)
+    return problems
 
 
-def _signature(unit: str, ts: list[ox.Triple], use: ShapeUse) -> tuple[
-        tuple[object, ...], set[tuple[object, ...]], list[tuple[tuple[object, ...], object]]]:
-    """A claim's structure (each key: the node below the claim, the property, the kind of value,
-    and the IRI for the properties that pick rules), the (key, value) pairs some claim must show
-    pySHACL, and the values whose extremes must be shown."""
-    keys: list[tuple[object, ...]] = []
-    pairs: set[tuple[object, ...]] = set()
-    values: list[tuple[tuple[object, ...], object]] = []
-    seen: dict[str, int] = {}               # which of the claim's targets are the same node
-    nums: dict[tuple[str, str], list[Fraction]] = {}
-    for t in ts:
-        where, p, o = _name(t.subject)[len(unit):], t.predicate.value, t.object
-        if isinstance(o, ox.Literal):
-            keys.append((where, p, "literal", o.datatype.value, o.language))
-            num = _number(o)
-            if p in use.valued or (num is None and o.datatype.value in _NUMERIC | {OWL_RATIONAL_IRI}):
-                pairs.add((where, p, o.value, o.datatype.value, o.language))
-            if num is not None:
-                nums.setdefault((where, p), []).append(num)
-            if p in use.ranged:
-                v = num if num is not None else len(o.value)
-                values += [(("min", where, p), v), (("max", where, p), v)]
-        elif isinstance(o, ox.NamedNode) and o.value.startswith(unit + "/"):
-            keys.append((where, p, "own", o.value[len(unit):]))
-        else:
-            node = o.value if isinstance(o, ox.NamedNode) else str(o)
-            same = seen.setdefault(node, len(seen))
-            keys.append((where, p, "node", same, node if p in use.picks else None))
-            pairs.add((where, p, node))
-    for p, q in use.pairs:                    # the claim closest to breaking p < q or p <= q
-        for (where, prop), lows in nums.items():
-            if prop == p and (where, q) in nums:
-                values.append((("min", where, p, q), min(nums[(where, q)]) - max(lows)))
-    return tuple(sorted(keys, key=repr)), pairs, values
+def _validate_nt(nt: bytes, shapes: Graph, ontology: Graph) -> list[Problem]:
+    return validate_graph(Graph().parse(data=nt, format="nt"), shapes, ontology, consume=True)
 
+
+def ontology_subjects(ontology: Graph) -> set[str]:
+    return {str(s) for s in ontology.subjects() if isinstance(s, URIRef)}
 
 def files_key(*folders: Path) -> str:
     """A hash of every file under the given folders: what the validation context was built from."""

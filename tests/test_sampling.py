@@ -1,6 +1,6 @@
 """The build validates each document by a sample of its claims (kg/validate.py claim_sample) and
 the whole document only when the sample does not conform. These tests break one ordinary claim
-(not an extreme, not the first of its kind) of a 400-claim synthetic document in each way the
+(not an extreme, not the first of its kind) of a 250-claim synthetic document in each way the
 shapes forbid, and check that the sampled validation reports exactly what pySHACL reports over
 the whole document graph."""
 from __future__ import annotations
@@ -17,7 +17,8 @@ from kg.ontology.terms import load_terms
 from kg.rdf import claim_iri, nt_bytes
 from kg.sources import load_source
 from kg.transform import document_triples, sorted_nt
-from kg.validate import claim_sample, load_shapes, shape_use, validate_graph, validate_sampled
+from kg.shacl_sample import claim_sample, shape_use
+from kg.validate import load_shapes, validate_graph, validate_sampled
 
 ROOT = Path(__file__).resolve().parent.parent
 V = "https://w3id.org/bcmkg/vocab/"
@@ -29,7 +30,7 @@ def setup(tmp_path_factory):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from run import generate
     folder = tmp_path_factory.mktemp("syn") / "sources"
-    generate(400, folder, seed=11)
+    generate(250, folder, seed=11)
     path = sorted(folder.glob("*.yaml"))[0]
     terms = load_terms(ROOT / "ontology")
     source = load_source(path, terms)
