@@ -17,7 +17,7 @@ from . import model
 from .model import BY_KEY, Field
 
 __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standard_row_sparql", "one_row_per_figure",
-           "render_standard_rows", "has_standard_row", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
+           "render_standard_rows", "has_standard_row", "column_header", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
 
 
 # --- the standard claim row ---------------------------------------------------------------
@@ -135,6 +135,27 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
              f"AS ?flag{x})")
     names = [n for n in standard_row_variables(x) if n != f"claim{x}"] + ([LEVEL_PARAM] if x in ("", "A") else [])
     return {"select": " ".join([s, *(f"?{n}" for n in names)]), "where": "\n".join(w)}
+
+
+#: headers of the standard row's own columns at a terminal (the FIELDS columns take the field's label)
+_OWN_HEADERS = {"claim": "claim", "valueText": "value", "valueAsPrinted": "as printed", "comparedValue": "compared",
+                "isReading": "reading?", "flag": "flag", "study": "study IRI", "studyLabel": "study",
+                "design": "design", "evidenceLevelLabel": "evidence level", "document": "document",
+                "corpusFile": "corpus file", "locator": "locator", "spanStart": "span start", "spanEnd": "span end",
+                "figure": "figure", "alsoPrintedAt": "also printed at", "matchedVia": "matched via"}
+
+
+def column_header(variable: str) -> str:
+    """What a table column is called for people: the claim model's label for a standard-row column
+    ("metastatic site" for siteLabel), else the variable's words ("threshold value" for thresholdValue);
+    the second claim of a pair keeps its letter ("value (B)")."""
+    base, side = (variable[:-1], variable[-1]) if re.fullmatch(r"[a-z]\w*[a-z][AB]", variable) else (variable, "")
+    by_var = {_row_var(BY_KEY[k]): BY_KEY[k].label for k in STANDARD_ROW_KEYS}
+    name = _OWN_HEADERS.get(base) or by_var.get(base)
+    if name is None:
+        base, side = variable, ""
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", variable.removesuffix("Label")).lower()
+    return f"{name} ({side})" if side else name
 
 
 #: `# BEGIN standard row select|where ?subject [suffix]` ... `# END standard row`, in a queries/*.rq file

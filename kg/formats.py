@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from .claim_rows import column_header  # tables for people: labels as headers; csv/json keep variables
 from .errors import QueryError
 from .jsonld import jsonld_document
 from .rdf import PREFIXES, XSD, compact, serialize
@@ -85,18 +86,18 @@ def format_result(result: Result, fmt: str = "table", width: int = 0, columns: l
         raise QueryError(f"unknown column(s) {', '.join(sorted(bad))}; columns: {', '.join(result.variables)}")
     cells = [[cell_text(row.get(v)) for v in names] for row in result.rows]
     if fmt == "md":
-        lines = ["| " + " | ".join(names) + " |", "|" + "|".join("---" for _ in names) + "|"]
+        lines = ["| " + " | ".join(column_header(n) for n in names) + " |", "|" + "|".join("---" for _ in names) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in r) + " |" for r in cells]
         return "\n".join(lines) + "\n"
     if fmt == "table":
-        widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(names)]
+        widths = [max([len(column_header(v))] + [len(r[i]) for r in cells]) for i, v in enumerate(names)]
         while width and len(names) > 1 and sum(min(6, w) + 2 for w in widths) > width:   # too many: drop the last
             names, widths, cells = names[:-1], widths[:-1], [r[:-1] for r in cells]
         cap = next((c for c in range(60, 6, -1) if not width or sum(min(c, w) + 2 for w in widths) <= width), 6)
         widths = [min(cap, w) for w in widths]       # the widest column narrowed until the table fits
         def line(r: list[str]) -> str:
             return "  ".join((c if len(c) <= w else c[:w - 1] + "…").ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-        out = [line(names), line(["-" * w for w in widths])] + [line(r) for r in cells]
+        out = [line([column_header(n) for n in names]), line(["-" * w for w in widths])] + [line(r) for r in cells]
         shown = "" if len(names) == len(result.variables) else f"; {len(names)} of {len(result.variables)} columns"
         out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''}{shown})")
         return "\n".join(out) + "\n"

@@ -11,7 +11,7 @@ template for what was asserted.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -36,8 +36,9 @@ _UNDER = ("SELECT ?l ?how WHERE {\n"
 
 
 def matched_via(params: Mapping[str, Any], bindings: Mapping[str, Term], result: Result, store: Store,
-                index: TermIndex, has_own_basis: bool = False) -> Result:
-    """`result` with a `matchedVia` column when a hierarchical term parameter is bound below its root."""
+                terms: Callable[[], TermIndex], has_own_basis: bool = False) -> Result:
+    """`result` with a `matchedVia` column when a hierarchical term parameter is bound below its root
+    (`terms` gives the curated vocabulary, read only then)."""
     from .store import Result
     asked = [(name, p) for name, p in params.items()
              if p.type == "term" and p.root in COLUMNS and name in bindings
@@ -53,6 +54,7 @@ def matched_via(params: Mapping[str, Any], bindings: Mapping[str, Term], result:
             if found.get(label) != "sub":
                 found[label] = kind
         how[name] = found
+    index = terms()
     rows = []
     for row in result.rows:
         notes = [_note(row.get(COLUMNS[p.root][0]), COLUMNS[p.root][1], bindings[name].value[len(_VOCAB):],

@@ -329,7 +329,7 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
     if not include_retracted:
         result = without_retracted(result, store)
     result = hide_params(q, result)
-    return matched_via(q.params, bindings, result, store, term_index(), "matchBasis" in result.variables)
+    return matched_via(q.params, bindings, result, store, term_index, "matchBasis" in result.variables)
 
 
 def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter columns (SEP-0007); one row per figure
