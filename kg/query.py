@@ -74,6 +74,8 @@ class Param:
             return "a document id (`kg query documents`)"
         if self.type == "study":
             return "a study id (`kg query study_list`)"
+        if self.low is not None or self.high is not None:
+            return f"{self.type} from {'-∞' if self.low is None else self.low} to {'∞' if self.high is None else self.high}"
         return self.type
 
 
@@ -250,7 +252,7 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Term:
                 errors.append(str(err))
         message = errors[0]
         if "did you mean" not in message and "ambiguous" not in message:
-            message += _word_suggestions(index, text, roots)
+            message += _word_suggestions(index, text, roots) or _valid_terms(index, roots)
         raise QueryError(f"{where}: {message}")
     if p.type == "enum":
         if text not in p.allowed:
@@ -314,6 +316,16 @@ def _word_suggestions(index: TermIndex, text: str, roots: list[str | None]) -> s
             scored.append((-best, term.label, term_id))
     shown = [f"'{label}' = {tid}" for _, label, tid in sorted(scored)[:3]]
     return f"; did you mean {' or '.join(shown)}?" if shown else ""
+
+
+def _valid_terms(index: TermIndex, roots: list[str | None], shown: int = 20) -> str:
+    """The values a term parameter takes (no near match to offer): ids with labels, the first `shown`."""
+    ids = sorted({t for r in roots if r for t in index.under(r) if not index.terms[t].deprecated})
+    if not ids:
+        return ""
+    listed = ", ".join(f"{t} ({index.terms[t].label})" for t in ids[:shown])
+    more = f", … {len(ids) - shown} more (`kg query term_children --param term={roots[0]}`)" if len(ids) > shown else ""
+    return f"; valid: {listed}{more}"
 
 
 def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None = None, *,

@@ -1016,3 +1016,13 @@ def evidence_for_against(engine):
 
 EXPECTED.update({f.__name__: f for f in [sample_size_conflicts, range_end_conflicts, median_rate_inconsistencies,
                                          evidence_for_against]})
+
+
+def test_an_unknown_term_lists_the_valid_values(engine):
+    with pytest.raises(QueryError) as err:
+        ask(engine, "flagship", site="Foo")
+    text = str(err.value)
+    assert "valid: " in text and "LiverMetastasis (breast cancer liver metastasis)" in text
+    assert "more (`kg query term_children --param term=MetastaticBreastCancer`)" in text
+    with pytest.raises(QueryError, match="did you mean 'breast cancer liver metastasis' = LiverMetastasis"):
+        ask(engine, "flagship", site="Livr")         # a near match is offered instead of the list

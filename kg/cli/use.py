@@ -134,7 +134,7 @@ def _table_columns(variables: list[str]) -> list[str] | None:
 def _describe(q: object, full: bool) -> str:
     lines = [f"{q.name:28s} {q.kind:13s} {q.title}\n"]           # type: ignore[attr-defined]
     for p in q.params.values():                                    # type: ignore[attr-defined]
-        default = "required" if p.required else f"default {p.default}"
+        default = "required" if p.required else "no default" if p.default is None else f"default {p.default}"
         lines.append(f"    --param {p.name}=...  {p.type}, {default}; {p.describe_values()}: {p.description}\n")
     if full:
         lines.append(f"\n{q.description}\n\nexample: {q.example}\n")      # type: ignore[attr-defined]
