@@ -1026,3 +1026,137 @@ def test_an_unknown_term_lists_the_valid_values(engine):
     assert "more (`kg query term_children --param term=MetastaticBreastCancer`)" in text
     with pytest.raises(QueryError, match="did you mean 'breast cancer liver metastasis' = LiverMetastasis"):
         ask(engine, "flagship", site="Livr")         # a near match is offered instead of the list
+
+
+# --- wider conflict detection and evidence for and against benefit (issue 11, patterns 6 and 7) ------------
+
+def _cid(iri) -> str:
+    """A claim IRI as 'document/claim id'."""
+    return iri.rsplit("/claim/", 1)[1]
+
+
+def sample_size_conflicts(engine):
+    rows = ask(engine, "sample_size_conflicts")
+    by_arm = {r["population"]: r for r in rows}
+    # Vogl 2023: 003 Table 1 (continued), column 'n', gives the LITT arm 212 and LITT + TACE 215; 000 Table 2
+    # gives 491 and 370 (the MWA arm, 17, agrees in both and is not listed)
+    assert set(by_arm) == {"arm LITT", "arm LITT+TACE"}
+    litt, combo = by_arm["arm LITT"], by_arm["arm LITT+TACE"]
+    assert (litt["nStatedA"], litt["nStatedB"]) == (212, 491)
+    assert (combo["nStatedA"], combo["nStatedB"]) == (215, 370)
+    for r in rows:
+        assert r["studyLabelA"] == r["studyLabelB"] == "Vogl 2023"
+        assert (r["corpusFileA"], r["corpusFileB"]) == (Z, G)
+        # the table's n cell is the claim shown for 003; 000 states the n on its Table 2 rows
+        assert r["locatorA"] == "Table 1 (continued), row 'Vogl 2023', column 'n'"
+        assert r["locatorB"].startswith("Table 2, row 'LITT")
+        assert r["placesA"] == 4 and r["placesB"] == 2
+    assert _cid(litt["claimA"]) == "bclm-review-zh/vogl2023-litt-n"
+
+
+def range_end_conflicts(engine):
+    across = ask(engine, "range_end_conflicts", scope="across_documents")
+    # 000 Introduction: median OS with lung metastases 20-97 months, citing Ueno 2022; 001 'Surgery for
+    # Pulmonary Metastases', paragraph 1: 20 to 96.9 months (another study node: the review's own)
+    assert len(across) == 1
+    r = across[0]
+    assert (_cid(r["claimA"]), _cid(r["claimB"])) == ("greco2026/intro-lung-os-median", "ueno2022/lung-os-median-range")
+    assert (r["rangeLowA"], r["rangeHighA"], r["rangeLowB"], r["rangeHighB"]) == (20, 97, 20, D("96.9"))
+    assert r["ends"] == "high end differs" and r["link"] == "one cites the other's study" and r["marked"] is False
+    assert (r["corpusFileA"], r["corpusFileB"]) == (G, U)
+    rows = ask(engine, "range_end_conflicts")
+    # 000 gives liver metastases in 15-25 % of cases (Introduction) and 5-25 % (section 3), curator-marked
+    inc = [r for r in rows if _cid(r["claimA"]) == "greco2026/intro-liver-incidence"]
+    assert len(inc) == 1 and _cid(inc[0]["claimB"]) == "greco2026/liver-incidence"
+    assert inc[0]["ends"] == "low end differs" and inc[0]["marked"] is True and inc[0]["link"] == "same study"
+    assert (inc[0]["rangeLowA"], inc[0]["rangeLowB"], inc[0]["rangeHighA"]) == (15, 5, 25)
+    assert len(rows) == 2
+    # a range restated unchanged (liver median OS 27-74 months, 000 and 001) and ranges whose ends both differ
+    # (Introduction 20-97 v 'historical' 22-36 months) are not listed
+    listed = {_cid(r[c]) for r in rows for c in ("claimA", "claimB")}
+    assert not listed & {"greco2026/intro-liver-os-median", "ueno2022/liver-os-median-range",
+                         "greco2026/lung-os-median-historical"}
+
+
+def median_rate_inconsistencies(engine):
+    rows = ask(engine, "median_rate_inconsistencies")
+    found = {(r["studyLabelA"], D(str(r["medianMonths"])), D(str(r["timePointMonths"])), D(str(r["rate"])), r["rule"])
+             for r in rows}
+    above, below = "rate above 50 %, median earlier", "rate below 50 %, median later"
+    assert found == {
+        # 001 Table 2 and text: Abbas 2017 resection, median OS 49 months but 56 % alive at 5 years
+        ("Abbas 2017", D(49), D(60), D(56), above),
+        # 000 Table 3: Franceschini 2024 (lung subgroup, SBRT), median OS 16.5 months, 3-year OS 51.9 %
+        ("Franceschini 2024", D("16.5"), D(36), D("51.9"), above),
+        # 002 Results / Table I: median OS 30 months, 3-year OS 82 %; median PFS 27 months, 3-year PFS 69 %
+        ("Sen 2024", D(30), D(36), D(82), above),
+        ("Sen 2024", D(27), D(36), D(69), above),
+        # 003 Table 1, Ruiz 2018 row A median 73 months (001: 74) v row B 5-year OS 30.9 %
+        ("Ruiz 2018", D(73), D(60), D("30.9"), below),
+        ("Ruiz 2018", D(74), D(60), D("30.9"), below)}
+    sen = [r for r in rows if r["studyLabelA"] == "Sen 2024" and r["medianMonths"] == 30]
+    assert sen[0]["endpointLabelA"] == sen[0]["endpointLabelB"] == "overall survival" and sen[0]["corpusFileA"] == S
+    ruiz = [r for r in rows if r["studyLabelA"] == "Ruiz 2018" and r["medianMonths"] == 74]
+    assert ruiz[0]["corpusFileA"] == U and ruiz[0]["corpusFileB"] == Z
+    # misreads are compared as read: Vogl 2023 LITT '264' (26.4 months) with 37 % at 3 years, Kumler 2015 '335'
+    # (33.5) with 48 % at 3 years hold; Yhim 2010's median not reached with 82.1 % at 4 years holds
+    assert not {"Vogl 2023", "Kumler 2015", "Yhim 2010"} & {r["studyLabelA"] for r in rows}
+
+
+def evidence_for_against(engine):
+    def by(rows):
+        return {_cid(r["claim"]): r for r in rows}
+    pts = by(ask(engine, "evidence_for_against", site="DeNovoStageIV", modality="PrimaryTumourSurgery"))
+    # 001 Table 1: MF07-01 OS HR 0.66 (0.49-0.88), p 0.005: for
+    mf = pts["ueno2022/t1-mf-os-hr"]
+    assert mf["direction"] == "for" and mf["resultKind"] == "effect measure"
+    assert (mf["comparedValue"], mf["ciLower"], mf["ciUpper"]) == (D("0.66"), D("0.49"), D("0.88"))
+    assert "CI 0.49-0.88 below 1" in mf["basis"]
+    # its median OS 46 v 37 months, p 0.005 (text and Table 1: one row)
+    med = [r for r in pts.values() if r["studyLabel"] == "MF07-01 (Soran 2018)" and r["resultKind"] == "treatment vs control"
+           and r["endpointLabel"] == "overall survival"]
+    assert len(med) == 1 and med[0]["direction"] == "for" and (med[0]["comparedValue"], med[0]["controlValue"]) == (46, 37)
+    assert med[0]["difference"] == 9
+    # locoregional progression 1 % v 11 %: lower is better
+    assert pts["ueno2022/t1-mf-lrp-lrt"]["direction"] == "for" and "lower is better" in pts["ueno2022/t1-mf-lrp-lrt"]["basis"]
+    # ABCSG-28 HR 0.691 (0.358-1.333): no significant difference; median 34.6 v 54.8, p 0.267
+    assert pts["ueno2022/t1-ab-os-hr"]["direction"] == "no significant difference"
+    assert pts["ueno2022/ab-txt-os-surgery"]["direction"] == "no significant difference"
+    # meta-analyses: Lu 2018 HR 0.65 (0.60-0.71) for, Gera 2020 randomized trials only HR 0.81 (0.57-1.14) not significant
+    assert pts["ueno2022/lu-os-hr"]["direction"] == "for"
+    assert pts["ueno2022/gera-rct-os-hr"]["direction"] == "no significant difference"
+    # E2108 treated locoregional therapy (surgery and/or radiotherapy), broader than primary tumour surgery
+    assert "ECOG-ACRIN E2108 (Khan 2022)" not in {r["studyLabel"] for r in pts.values()}
+    lrt = by(ask(engine, "evidence_for_against", site="DeNovoStageIV", modality="LocoregionalTherapyOfPrimary"))
+    e2108 = lrt["ueno2022/t1-e-os-hr"]
+    assert e2108["direction"] == "no significant difference" and "CI 0.82-1.52 includes 1" in e2108["basis"]
+    assert lrt["ueno2022/e-txt-tnbc-hr"]["direction"] == "against"          # triple-negative HR 3.33 (1.09-10.12)
+    assert lrt["ueno2022/t1-e-lrp-hr"]["direction"] == "for"                # locoregional progression HR 0.34
+    assert lrt["ueno2022/t1-mf-os-hr"]["direction"] == "for"                # surgery is a locoregional therapy
+    # Indian trial locoregional PFS: not reached v 18.2 months, no p on the pair; its HR 0.16 (0.10-0.26) is for
+    assert lrt["ueno2022/t1-ind-lrpfs-lrt"]["direction"] == "not tested"
+    assert lrt["ueno2022/t1-ind-lrpfs-lrt"]["controlValue"] == D("18.2")
+    assert lrt["ueno2022/t1-ind-lrpfs-hr"]["direction"] == "for"
+    # liver, hepatic resection (the modality with most results at the site)
+    liver = by(ask(engine, "evidence_for_against", site="LiverMetastasis", modality="HepaticResection"))
+    assert liver["ueno2022/mariani-txt-os3-surgery"]["direction"] == "for"          # 80.7 v 50.9 %, p < 0.0001
+    assert liver["ueno2022/mariani-txt-os3-surgery"]["controlValue"] == D("50.9")
+    assert liver["ueno2022/yamamoto-os-or"]["direction"] == "no significant difference"   # OR 0.29 (0.07-1.26)
+    assert liver["ueno2022/mariani-pf-surgery"]["direction"] == "for"               # surgery a favourable factor
+    assert liver["ueno2022/t2-abbas-os5-surgery"]["direction"] == "not tested"      # 56 v 25 %, no p
+    # 002 Discussion: three times the risk of death without surgery (Mariani): the comparator's claim, inverted
+    mariani = liver["sen2024/disc-mariani-risk"]
+    assert mariani["direction"] == "not tested" and "inverted" in mariani["basis"]
+    # 003 Table 2: Chen 2022 3-year OS printed 723, read as 72.3: the difference uses the reading
+    chen = liver["bclm-review-zh/chen2022-hr-os-3y"]
+    assert chen["difference"] == D("47.1") and chen["isReading"] is True
+    # the default (any local therapy at the liver): Sadot's resection or RFA, 50 v 45 months, p 0.5
+    default = ask(engine, "evidence_for_against")
+    assert has(default, studyLabel="Sadot 2016", direction="no significant difference", comparedValue=50)
+    assert {r["direction"] for r in default} <= {"for", "against", "no significant difference", "not tested",
+                                                 "significant, direction not stated"}
+    assert all(r["basis"] for r in default)
+
+
+EXPECTED.update({f.__name__: f for f in [sample_size_conflicts, range_end_conflicts, median_rate_inconsistencies,
+                                         evidence_for_against]})
