@@ -82,3 +82,60 @@ def test_every_claim_property_in_the_shapes_is_in_the_model():
                                                            if f.kind == "figure" and f.prop}
     extra = used - known - {"armNode", "label"}
     assert not extra, f"shapes name claim properties the model does not define: {sorted(extra)}"
+
+
+# --- the cut-off fields of a prognostic factor under the shapes (shapes/claim.ttl) ---------------
+
+_PF = """@prefix bcmkg: <https://w3id.org/bcmkg/vocab/> . @prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix prov: <http://www.w3.org/ns/prov#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/bcmkg/id/document/d> a bcmkg:SourceDocument ; dcterms:title "T" ; dcterms:creator "A" ;
+    dcterms:date "2024"^^xsd:gYear ; bcmkg:corpusFile "f.txt" ; bcmkg:design bcmkg:NarrativeReview ;
+    bcmkg:sha256 "9298c1206531c747d8b20e5ff6772fbd0b872f04d0c65c5a5c1d68ad5d9a4257" .
+<https://w3id.org/bcmkg/id/study/s> a bcmkg:Study ; rdfs:label "S 2020" ; bcmkg:design bcmkg:CaseSeries ;
+    dcterms:isReferencedBy <https://w3id.org/bcmkg/id/document/d> .
+<https://w3id.org/bcmkg/id/claim/d/c/evidence> a oa:SpecificResource ; oa:hasSource <https://w3id.org/bcmkg/id/document/d> ;
+    oa:hasSelector <https://w3id.org/bcmkg/id/claim/d/c/selector> .
+<https://w3id.org/bcmkg/id/claim/d/c/selector> a oa:TextPositionSelector ; oa:start 10 ; oa:end 20 .
+<https://w3id.org/bcmkg/id/claim/d/c> a bcmkg:PrognosticFactorClaim ; bcmkg:claimId "c" ;
+    bcmkg:aboutStudy <https://w3id.org/bcmkg/id/study/s> ; prov:wasDerivedFrom <https://w3id.org/bcmkg/id/document/d> ;
+    bcmkg:locator "Section 'x'" ; bcmkg:evidence <https://w3id.org/bcmkg/id/claim/d/c/evidence> ;
+    bcmkg:sourceFile "sources/x.yaml" ; bcmkg:sourceLine 3 ; bcmkg:endpoint bcmkg:OverallSurvival ;
+    bcmkg:subtypeBasis bcmkg:SubtypeBasisUnspecified ; bcmkg:factor bcmkg:DiseaseFreeInterval ;
+    bcmkg:direction bcmkg:Unfavourable ; CUTOFF ."""
+
+
+@pytest.fixture(scope="module")
+def shapes_and_ontology():
+    from kg.ontology.build import build_ontology
+    from kg.validate import load_shapes
+    return load_shapes(ROOT / "shapes"), build_ontology(ROOT / "ontology", "2026-01-01", "test")
+
+
+@pytest.mark.parametrize("cutoff, expected", [
+    ('bcmkg:cutoff "3"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:Year ; bcmkg:cutoffComparison "<"', None),
+    ('bcmkg:cutoffLow "12"^^xsd:decimal ; bcmkg:cutoffHigh "24"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:Month ; '
+     'bcmkg:cutoffComparison ">"', None),
+    ('bcmkg:cutoffLow "4"^^xsd:decimal ; bcmkg:cutoffHigh "5"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:Centimetre ; '
+     'bcmkg:cutoffComparison "between"', None),
+    ('bcmkg:cutoff "3"^^xsd:decimal ; bcmkg:cutoffComparison "<"', "needs its unit"),
+    ('bcmkg:cutoff "3"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:Year', "needs its comparison"),
+    ('bcmkg:cutoff "3"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:Year ; bcmkg:cutoffComparison "under"', "one of <"),
+    ('bcmkg:cutoff "3"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:OverallSurvival ; bcmkg:cutoffComparison "<"',
+     "under Unit"),
+    ('bcmkg:cutoffLow "5"^^xsd:decimal ; bcmkg:cutoffHigh "4"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:Centimetre ; '
+     'bcmkg:cutoffComparison "<"', "not above cut-off high"),
+    ('bcmkg:cutoff "4"^^xsd:decimal ; bcmkg:cutoffUnit bcmkg:Centimetre ; bcmkg:cutoffComparison "between"',
+     "needs both ends"),
+    ('bcmkg:cutoffUnit bcmkg:Year ; bcmkg:cutoffComparison "<"', "needs the cut-off"),
+])
+def test_cutoff_shapes(cutoff, expected, shapes_and_ontology):
+    from rdflib import Graph
+
+    from kg.validate import validate_graph
+    problems = validate_graph(Graph().parse(data=_PF.replace("CUTOFF", cutoff), format="turtle"), *shapes_and_ontology)
+    messages = [p.message for p in problems]
+    if expected is None:
+        assert messages == []
+    else:
+        assert messages and any(expected in m for m in messages), messages
