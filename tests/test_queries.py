@@ -107,9 +107,10 @@ def flagship(engine):
     # 001 Table 2 (propensity-matched, 49 v 49) and 002 Discussion: Ruiz 2018 69% v 24%
     assert has(rows, studyLabel="Ruiz 2018", comparedValue=69, n=49, corpusFile=U, subgroup="propensity-matched")
     assert has(rows, studyLabel="Ruiz 2018", comparedValue=69, corpusFile=S)
-    # 002 Discussion and 003 Table 1: Vertriest 2015 78%
-    assert has(rows, studyLabel="Vertriest 2015", comparedValue=78, corpusFile=S)
-    assert has(rows, studyLabel="Vertriest 2015", comparedValue=78, corpusFile=Z)
+    # 002 Discussion and 003 Table 1: Vertriest 2015 78%, one figure: one row (003's), 002 in alsoPrintedAt
+    assert has(rows, studyLabel="Vertriest 2015", comparedValue=78, corpusFile=Z,
+               alsoPrintedAt="sen2024: Section 'Discussion', paragraph 2")
+    assert not has(rows, studyLabel="Vertriest 2015", comparedValue=78, corpusFile=S)
     # 001 Table 2: Abbas 2017 56%, Ruiz 2018 57%; 003 Table 2: Chen 2022 51.6%
     assert has(rows, studyLabel="Abbas 2017", comparedValue=56)
     assert has(rows, studyLabel="Ruiz 2018", comparedValue=57)
