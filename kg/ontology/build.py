@@ -108,7 +108,7 @@ def _add_row(g: Graph, r: Row, individual: bool) -> None:
             g.add((ax, ABBREVIATION_CONTEXT, Literal(context)))
     for pred, curie in parse_xrefs(r.get("xrefs", "")):
         if pred in XREF_PREDICATES and CURIE_PATTERN.match(curie) and curie.split(":")[0] in XREF_PREFIXES:
-            g.add((s, XREF_PREDICATES[pred], expand_curie(curie)))
+            g.add((s, URIRef(XREF_PREDICATES[pred]), expand_curie(curie)))
     for comp in split_list(r.get("components", "")):
         restriction = BNode()
         g.add((restriction, RDF.type, OWL.Restriction))

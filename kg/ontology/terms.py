@@ -16,13 +16,13 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from rdflib import URIRef
-from rdflib.namespace import SKOS
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, Problem
 from ..rdf import BCMKG, expand
+
+if TYPE_CHECKING:
+    from rdflib import URIRef
 
 TEMPLATE_COLUMNS = ["id", "label", "parents", "definition", "synonyms", "abbreviations",
                     "xrefs", "components", "equivalent", "deprecated", "replaced_by", "comment"]
@@ -31,9 +31,10 @@ TEMPLATE_COLUMNS = ["id", "label", "parents", "definition", "synonyms", "abbrevi
 #: has no subkinds, and the data side uses it as a plain value (`bcmkg:unit bcmkg:Percent`).
 INDIVIDUAL_ROOTS = {"Unit"}
 
-XREF_PREDICATES = {"skos:exactMatch": SKOS.exactMatch, "skos:closeMatch": SKOS.closeMatch,
-                   "skos:broadMatch": SKOS.broadMatch, "skos:narrowMatch": SKOS.narrowMatch,
-                   "skos:relatedMatch": SKOS.relatedMatch}
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+#: xref predicate -> its IRI (plain strings: resolving a term needs no rdflib)
+XREF_PREDICATES = {f"skos:{name}": _SKOS + name for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch",
+                                                            "relatedMatch")}
 ID_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 CURIE_PATTERN = re.compile(r"^([A-Za-z]+):([A-Za-z0-9_.-]+)$")
 TRUE_VALUES = ("true", "yes", "1")
@@ -133,6 +134,7 @@ def parse_xrefs(cell: str) -> list[tuple[str, str]]:
 
 def expand_curie(curie: str) -> URIRef:
     """The IRI of an xref CURIE (through kg.rdf's converter; the prefix must be known)."""
+    from rdflib import URIRef
     return URIRef(expand(curie))
 
 
