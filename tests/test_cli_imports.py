@@ -51,7 +51,7 @@ def test_query_help_of_one_query_stays_light():
 
 def test_the_probe_can_fail():
     """A module that imports rdflib at import time is seen."""
-    assert "rdflib" in probe(["query", "--list"], "kg.ontology.terms")["loaded"]
+    assert "rdflib" in probe(["query", "--list"], "kg.ontology.build")["loaded"]
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "md"])
@@ -99,3 +99,9 @@ def test_compact_and_expand_agree_with_curies(disk_store):
     for bad in ("nope:x", "NCIT", ":x"):
         with pytest.raises(QueryError):
             r.expand(bad)
+
+
+def test_a_term_parameter_needs_no_rdflib(release):
+    r = probe(["query", "term_synonyms", "--release", str(release), "--param", "term=MWA", "--format", "csv"])
+    assert r["rc"] == 0 and r["lines"] > 1
+    assert r["loaded"] == [], f"`kg query term_synonyms` imported {r['loaded']}"
