@@ -473,15 +473,9 @@ def report(rows: list[dict]) -> None:
               "`python -X importtime -c \"import kg.query\"` (cumulative ms, the slowest modules two levels down; "
               "one run, so +-20%):", "", "| module | cumulative ms | self ms |", "|---|---|---|"]
     lines += [f"| `{m}` | {c:.0f} | {o:.0f} |" for m, c, o in prof]
-    lines += ["", "What to defer (kg/rdf.py is not this benchmark's to edit): kg/rdf.py imports `curies` at module "
-              "level for one `curies.Converter` (`curies.api` pulls in pydantic and pydantic_core: about two "
-              "thirds of the `curies` time) and `rdflib` for `Namespace` constants, term classes and "
-              "`rdflib.namespace` (rdflib.graph, rdflib.plugin, html5rdf, rdflib.namespace). Build the converter "
-              "on first use (an `lru_cache` function, or a plain longest-prefix dict, since the prefix map is "
-              "fixed), make BCMKG/BCD/XSD/... plain `str` prefixes for the query path and import rdflib inside "
-              "the rdflib <-> pyoxigraph converters only; `kg/__init__.py`'s `importlib.metadata.version()` "
-              "(email.*, zipfile) can be read lazily too. kg.query and kg.store need only pyoxigraph and yaml "
-              "at import time."]
+    lines += ["", "`kg.rdf` imports only pyoxigraph: the rdflib namespaces, the `curies` converter (pydantic) and "
+              "`kg.__version__` are built on first use, and the term index reads the template without rdflib, "
+              "so `kg query --list` and a query with term parameters load neither (tests/test_cli_imports.py)."]
     (ROOT / "docs" / "benchmark.md").write_text("\n".join(lines) + "\n\n![time against size](benchmark.png)\n",
                                                 encoding="utf-8")
     print("\n".join(lines))
