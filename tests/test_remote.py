@@ -35,13 +35,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A fresh Oxigraph server whose default graph is the union of the named graphs."""
+def _serve(*args: str):
+    """`oxigraph ARGS --bind` on a free loopback port, once it answers; yields its base URL."""
     port = _free_port()
-    data = tmp_path_factory.mktemp("oxigraph")
-    proc = subprocess.Popen([_oxigraph(), "serve", "--location", str(data), "--bind", f"127.0.0.1:{port}",
-                             "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([_oxigraph(), *args, "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -49,7 +47,7 @@ def server(tmp_path_factory):
             break
         except Exception:
             if proc.poll() is not None:
-                pytest.fail(f"oxigraph serve exited: {proc.stderr.read().decode()[:500]}")
+                pytest.fail(f"oxigraph {args[0]} exited: {proc.stderr.read().decode()[:500]}")
             time.sleep(0.1)
     yield base
     proc.terminate()
@@ -57,6 +55,18 @@ def server(tmp_path_factory):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A fresh Oxigraph server whose default graph is the union of the named graphs."""
+    yield from _serve("serve", "--location", str(tmp_path_factory.mktemp("oxigraph")), "--union-default-graph")
+
+
+@pytest.fixture(scope="module")
+def release_server(release):
+    """`oxigraph serve-read-only` straight on the release's on-disk store: no load at all."""
+    yield from _serve("serve-read-only", "--location", str(release / "store"))
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +198,15 @@ def test_expected_answer_remote(name, loaded):
         check(loaded, CORPUS)
     else:
         check(loaded)
+
+
+@pytest.mark.parametrize("name", ["flagship", "hazard_ratios", "claims_per_document", "disagreements"])
+def test_oxigraph_serves_the_release_store_as_it_is(name, release_server, release, embedded):
+    """Users who outgrow one process can serve build/release/store with the Oxigraph server itself."""
+    import json
+    remote = RemoteStore(release_server + "/query")
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert int(remote.select(count).rows[0]["n"].value) == json.loads((release / "manifest.json").read_text())["triples"]
+    params = get_query(name).example_params()
+    there, here = run(name, params, remote), run(name, params, embedded)
+    assert here.rows and _canonical(there) == _canonical(here)
