@@ -118,8 +118,8 @@ def locate(file: Path | str, snippet: str, corpus: Path | None = None) -> list[t
 
 def claim_numbers(claim: Claim) -> list[tuple[str, object]]:
     """The (field, value) pairs a claim's span must hold."""
-    pairs = [(f, claim.values[f]) for f in ("value", "value_low", "value_high", "p_value")
-             if claim.values.get(f) is not None]
+    pairs = [(f, claim.values[f]) for f in ("value", "value_low", "value_high", "p_value", "cutoff", "cutoff_low",
+                                          "cutoff_high") if claim.values.get(f) is not None]
     ci = claim.values.get("ci")
     if isinstance(ci, tuple):
         pairs += [("ci", v) for v in ci]

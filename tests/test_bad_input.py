@@ -267,3 +267,20 @@ def test_template_id_that_cannot_be_an_iri(bad_id, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2, err
     assert f"modalities.tsv:{len(lines) + 1}: id: id is not UpperCamelCase ASCII (value '{bad_id}')" in err
+
+
+def test_a_cut_off_must_be_printed_in_its_span(tmp_path, corpus):
+    """A prognostic factor's threshold is a number of the document like any other: checked against the span."""
+    from kg.ontology.terms import load_terms
+    from kg.sources import load_source
+    from kg.spans import check_spans
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "sources" / "002_sen2024.yaml").read_text(encoding="utf-8")
+    good = "    cutoff: 3\n    cutoff_unit: year\n    cutoff_comparison: \"<=\""
+    assert good in text
+    bad = tmp_path / "002_sen2024.yaml"
+    bad.write_text(text.replace(good, good.replace("cutoff: 3", "cutoff: 4"), 1), encoding="utf-8")
+    terms = load_terms(root / "ontology")
+    assert not check_spans(load_source(root / "sources" / "002_sen2024.yaml", terms), corpus)
+    problems = [str(p) for p in check_spans(load_source(bad, terms), corpus)]
+    assert len(problems) == 1 and ".cutoff" in problems[0] and "does not contain this number" in problems[0], problems
