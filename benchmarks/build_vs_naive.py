@@ -7,7 +7,7 @@ The naive pipeline is what one writes first with rdflib and pySHACL: read every 
 with the same loader (kg.sources.load_source, the same checks), put every document's triples in
 one rdflib Graph (kg.transform.document_graph), build the ontology and classify it with HermiT
 (as the build does), validate the whole graph with pySHACL against shapes/ in one pass, and
-write graph.ttl and graph.nq with rdflib. It writes less than the build does (no TriG, JSON-LD,
+write graph.ttl and graph.nt with rdflib. It writes less than the build does (no TriG, JSON-LD,
 RDF/XML, on-disk store or merged-release checks), so the ratio is a lower bound.
 
 `ours` is `kg build --no-corpus` into a fresh folder (no cache). Each run is its own process,
@@ -53,7 +53,7 @@ conforms, _, _ = validate(g, shacl_graph=load_shapes(root / "shapes"), ont_graph
 assert conforms
 out.mkdir(parents=True, exist_ok=True)
 g.serialize(out / "graph.ttl", format="turtle")
-g.serialize(out / "graph.nq", format="nquads")
+g.serialize(out / "graph.nt", format="nt")
 '''
 
 

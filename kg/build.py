@@ -162,7 +162,7 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     Files whose bytes, ontology, shapes, corpus and code are unchanged since the last build
     in `out` come from the per-document cache (out/.cache/documents) without any stage re-run.
     """
-    from .document_build import Context, DocumentCache, Outcome, build_documents, context_key, validate_outcomes
+    from .document_build import Context, DocumentCache, Outcome, build_documents, context_key, start_validation
     from .ontology.build import build_ontology, infer_subclasses
     from .release import write_release
     from .validate import check_merged, load_shapes
@@ -194,29 +194,53 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
         workers = (os.cpu_count() or 1) if big else 1
     made: list[Graph] = []
     shapes_graph = load_shapes(Path(shapes))
+    cache = DocumentCache(Path(out) / ".cache" / "documents")
+    new_outcomes: list[Outcome] = []
+    waiting: list[Callable[[], None]] = []
 
     def validate(onto: Graph | None, new: list[Outcome]) -> None:
         assert onto is not None
         made.append(onto)
+        new_outcomes.extend(new)
         progress.step(f"SHACL: {len(new)} new document(s)")
-        validate_outcomes(new, shapes_graph, onto)
+        # a big build validates in a forked process while the release files are written
+        waiting.append(start_validation(new, shapes_graph, onto, fork=workers > 1 and len(new) > 1))
 
-    outcomes = build_documents(files, ctx, DocumentCache(Path(out) / ".cache" / "documents"), workers,
-                               meanwhile=make_ontology, validate=validate)
+    outcomes = build_documents(files, ctx, cache, workers, meanwhile=make_ontology, validate=validate,
+                               cache_new=False)
     onto = made[0] if made else make_ontology()
-    built = [o.built for o in outcomes if o.built is not None]
-    bad_input = [p for o in outcomes for p in o.bad_input]
-    nonconforming = [p for o in outcomes for p in o.nonconforming]
-    cross = cross_problems(built, partial=len(built) < len(outcomes))
-    if bad_input or cross or nonconforming:
-        progress.done()    # every file's own problems first, in file order; then the cross-file ones
-        if bad_input or cross:
-            raise InputError(bad_input + nonconforming + cross)
-        raise ConformanceError(f"{len(nonconforming)} problem(s) (spans, sha256 or SHACL); "
-                               "the previous release is untouched", nonconforming)
+
+    def settle() -> None:
+        """SHACL's verdicts (a forked process may still be validating); then the cache."""
+        while waiting:
+            waiting.pop()()
+            for outcome in new_outcomes:
+                if outcome.built is not None:
+                    cache.put(outcome.built)
+
+    def conforming(settled: bool = False) -> list[DocumentBuild]:
+        """The built documents, or the build's problems raised (after SHACL has answered)."""
+        built = [o.built for o in outcomes if o.built is not None]
+        bad_input = [p for o in outcomes for p in o.bad_input]
+        nonconforming = [p for o in outcomes for p in o.nonconforming]
+        cross = cross_problems(built, partial=len(built) < len(outcomes))
+        if bad_input or cross or nonconforming:
+            if not settled:
+                settle()
+                return conforming(True)
+            progress.done()    # every file's own problems first, in file order; then the cross-file ones
+            if bad_input or cross:
+                raise InputError(bad_input + nonconforming + cross)
+            raise ConformanceError(f"{len(nonconforming)} problem(s) (spans, sha256 or SHACL); "
+                                   "the previous release is untouched", nonconforming)
+        return built
+
+    built = conforming()      # until SHACL answers, the new documents count as conforming
     index = load_terms(ontology)
     retired = deprecated_uses(built, queries, {(t.id, t.replaced_by) for t in index.terms.values() if t.deprecated})
     if retired and not allow_deprecated:
+        settle()
+        conforming(True)       # SHACL's problems come first, as before
         progress.done()
         raise InputError(retired)
     for problem in retired:
@@ -234,8 +258,13 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     from .evidence import evidence_graph
     graphs = {b.doc_id: b.nt for b in built}
     graphs["evidence"] = evidence_graph(built, {t.id: t.label for t in index.terms.values()})  # derived (kg/evidence.py)
+
+    def ready() -> None:       # before the new release is published: SHACL has answered, all conform
+        settle()
+        conforming(True)
+
     summary.release = write_release(Path(out), onto, graphs, manifest,
-                                    check=lambda store: check_merged(store, merged))
+                                    check=lambda store: check_merged(store, merged), ready=ready)
     summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]
     if prior:                  # the changelog against the release this one follows
         from .diff import write_changes

@@ -177,12 +177,13 @@ class DocumentCache:
 
 def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, workers: int,
                     meanwhile: Callable[[], T] | None = None,
-                    validate: Callable[[T | None, list[Outcome]], None] | None = None) -> list[Outcome]:
+                    validate: Callable[[T | None, list[Outcome]], None] | None = None,
+                    cache_new: bool = True) -> list[Outcome]:
     """Every file's outcome, in file order; cached files are not rebuilt.
 
     `meanwhile` runs in this process while the workers build (before the files, without
     workers); `validate(its result, the new outcomes)` then marks the ones that do not conform,
-    and the others are cached.
+    and the others are cached (unless not `cache_new`: the caller caches them once validated).
     """
     keys = {str(p): document_key(p, ctx) for p in files}
     outcomes: dict[str, Outcome] = {}
@@ -212,9 +213,43 @@ def build_documents(files: list[Path], ctx: Context, cache: DocumentCache, worke
         validate(result, new)
     for outcome in new:
         outcome.sample = None
-        if outcome.built is not None:
+        if outcome.built is not None and cache_new:
             cache.put(outcome.built)
     return [outcomes[str(p)] for p in files]
+
+
+def start_validation(outcomes: list[Outcome], shapes: Graph, ontology: Graph, fork: bool) -> Callable[[], None]:
+    """validate_outcomes, in a forked process when `fork` (the build writes the release files
+    meanwhile); returns the function that waits for it and marks the outcomes."""
+    if not fork:
+        validate_outcomes(outcomes, shapes, ontology)
+        return lambda: None
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_validate_in_child, args=(send, outcomes, shapes, ontology))
+    child.start()
+    send.close()
+
+    def wait() -> None:
+        try:
+            found: list[list[Problem]] = receive.recv()
+        except EOFError:
+            found = []
+        child.join()
+        if child.exitcode != 0 or len(found) != len(outcomes):
+            from .errors import KGError
+            raise KGError(f"SHACL validation failed (exit code {child.exitcode}); the previous release is untouched")
+        for outcome, problems in zip(outcomes, found, strict=True):
+            if problems:
+                outcome.built, outcome.nonconforming = None, problems
+    return wait
+
+
+def _validate_in_child(send: Any, outcomes: list[Outcome], shapes: Graph, ontology: Graph) -> None:
+    validate_outcomes(outcomes, shapes, ontology)
+    send.send([o.nonconforming if o.built is None else [] for o in outcomes])
+    send.close()
 
 
 def validate_outcomes(outcomes: list[Outcome], shapes: Graph, ontology: Graph) -> None:

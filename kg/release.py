@@ -97,7 +97,7 @@ MergedCheck = Callable[[ox.Store], list[Problem]]
 
 
 def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any],
-                  check: MergedCheck | None = None) -> Path:
+                  check: MergedCheck | None = None, ready: Callable[[], None] | None = None) -> Path:
     """Write the release files and the on-disk store; return out/release.
 
     `documents` maps each document id to its graph as N-Triples. The files are written by
@@ -107,6 +107,8 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manif
     and `out/releases/<date>` are symbolic links swapped atomically, so a reader always finds a
     whole release, and a failure before the swap leaves the previous release untouched.
     `check` runs on the merged release's store before the swap; its problems fail the build.
+    `ready` is called before the swap too (the build waits there for SHACL's verdict, which a
+    forked process gives while the files are written); what it raises fails the build.
     The caller holds the build lock (`build_lock`), so leftover temporary folders are stale.
     """
     out = Path(out)
@@ -120,6 +122,8 @@ def write_release(out: Path, ontology: Graph, documents: dict[str, bytes], manif
         manifest = _write_files(tmp, ontology, documents, manifest, store)
         digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
         final = releases / f"{manifest['date']}.{digest}"
+        if ready is not None:
+            ready()
         if final.is_dir():
             for writer in store:
                 writer.join()
