@@ -1161,3 +1161,31 @@ def evidence_for_against(engine):
 
 EXPECTED.update({f.__name__: f for f in [sample_size_conflicts, range_end_conflicts, median_rate_inconsistencies,
                                          evidence_for_against]})
+
+
+MEDIAN_RATE = ROOT / "tests" / "data" / "median_rate"
+
+
+@pytest.fixture(scope="module")
+def median_rate_store(tmp_path_factory):
+    """tests/data/median_rate: made-up claims that fire each rule of median_rate_inconsistencies (not reached,
+    years, weeks) and one pair that holds."""
+    from kg.build import build
+    out = tmp_path_factory.mktemp("median_rate")
+    summary = build(sources=MEDIAN_RATE / "sources", ontology=ROOT / "ontology", shapes=ROOT / "shapes",
+                    corpus=MEDIAN_RATE / "corpus", out=out, log=lambda _: None)
+    assert summary.ok
+    return EmbeddedStore.open(summary.release)
+
+
+def test_median_rate_rules_on_the_fixture(median_rate_store):
+    rows = ask(median_rate_store, "median_rate_inconsistencies")
+    found = {(r["studyLabelA"], r["rule"], None if r["medianMonths"] is None else D(str(r["medianMonths"])).quantize(D("0.1")),
+              D(str(r["timePointMonths"])), D(str(r["rate"]))) for r in rows}
+    assert found == {
+        ("Example 2022", "rate below 50 %, median later", None, D(36), D(40)),        # not reached, 40 % at 3 years
+        ("Example 2023", "rate below 50 %, median later", D("72.0"), D(60), D(35)),   # 6 years, 35 % at 5 years
+        ("Example 2025", "rate above 50 %, median earlier", D("18.4"), D(24), D(60))}  # 80 weeks, 60 % at 2 years
+    # Example 2024 holds: median 2 years (24 months) with 45 % alive at 3 years
+    assert "Example 2024" not in {r["studyLabelA"] for r in rows}
+    assert {r["valueTextA"] for r in rows if r["studyLabelA"] == "Example 2022"} == {"not reached"}
