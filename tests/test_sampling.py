@@ -20,6 +20,8 @@ from kg.sources import load_source
 from kg.transform import document_triples, sorted_nt
 from kg.validate import load_shapes, validate_graph, validate_sampled
 
+pytestmark = pytest.mark.slow       # each case validates a 250-claim document whole with pySHACL
+
 ROOT = Path(__file__).resolve().parent.parent
 V = "https://w3id.org/bcmkg/vocab/"
 OA = "http://www.w3.org/ns/oa#"
