@@ -247,6 +247,8 @@ def start_validation(outcomes: list[Outcome], shapes: Graph, ontology: Graph, fo
 
 
 def _validate_in_child(send: Any, outcomes: list[Outcome], shapes: Graph, ontology: Graph) -> None:
+    from .ontology.build import _die_with_parent
+    _die_with_parent()        # a killed build leaves no validator running either
     validate_outcomes(outcomes, shapes, ontology)
     send.send([o.nonconforming if o.built is None else [] for o in outcomes])
     send.close()
