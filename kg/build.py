@@ -256,8 +256,10 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
     progress.step("release: writing files")
     merged = Path(shapes) / "merged"
     from .evidence import evidence_graph
+    from .summary import summary_graph
     graphs = {b.doc_id: b.nt for b in built}
     graphs["evidence"] = evidence_graph(built, {t.id: t.label for t in index.terms.values()})  # derived (kg/evidence.py)
+    graphs["summary"] = summary_graph(built)        # counts for the overview queries (kg/summary.py)
 
     def ready() -> None:       # before the new release is published: SHACL has answered, all conform
         settle()

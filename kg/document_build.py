@@ -63,6 +63,8 @@ class DocumentBuild:
     sizes: dict[str, int] = field(default_factory=dict)             # study id -> n this file states
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
     figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
+    facets: list[list[str]] = field(default_factory=list)           # [claim id, kind, study, modality, site] (kg/summary.py)
+    exclusions: int = 0
     nt: bytes = field(repr=False, default=b"")
     cached: bool = False
 
@@ -138,6 +140,9 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         sizes={st.id: st.n for st in source.studies if st.n is not None},
         claim_studies=[[c.id, c.study] for c in source.claims],
         figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
+        facets=[[c.id, c.kind, c.study, str(c.values.get("modality") or ""), str(c.values.get("site") or "")]
+                for c in source.claims],
+        exclusions=len(source.exclusions),
         nt=nt), sample=sample)
 
 

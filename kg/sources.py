@@ -29,7 +29,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`]+")
 REGISTRY_ID = re.compile(r"(NCT\d{8}|ChiCTR\d+|UMIN\d+|jRCT\w+|ISRCTN\d+|EudraCT[\w-]+)")
 LARGEST_N = 10**9      # no study has more patients; anything larger is a typo
-RESERVED_GRAPHS = {"ontology", "evidence"}   # named graphs of the release that are not documents
+RESERVED_GRAPHS = {"ontology", "evidence", "summary"}   # named graphs of the release that are not documents
 
 DOCUMENT_FIELDS = {"id", "corpus_file", "sha256", "title", "authors", "year", "venue", "doi", "design",
                    "language", "note"}

@@ -74,8 +74,8 @@ def loaded(server, release):
     out = subprocess.run([sys.executable, "-m", "kg.cli", "load", "--endpoint", server + "/store",
                           "--release", str(release)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
-    # five documents, the ontology and the derived graph (evidence levels, same-figure links)
-    assert re.search(r"loaded 7 named graphs", out.stdout), out.stdout
+    # five documents, the ontology, the derived graph (evidence levels, same-figure links) and the counts
+    assert re.search(r"loaded 8 named graphs", out.stdout), out.stdout
     return RemoteStore(server + "/query")
 
 
