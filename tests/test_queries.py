@@ -1189,3 +1189,12 @@ def test_median_rate_rules_on_the_fixture(median_rate_store):
     # Example 2024 holds: median 2 years (24 months) with 45 % alive at 3 years
     assert "Example 2024" not in {r["studyLabelA"] for r in rows}
     assert {r["valueTextA"] for r in rows if r["studyLabelA"] == "Example 2022"} == {"not reached"}
+
+
+def test_disagreements_scope_any_keeps_a_pair_within_one_document(engine):
+    pair = ("bclm-review-zh/ruiz2018-a-os-5y", "bclm-review-zh/ruiz2018-b-os-5y")   # Table 1's two Ruiz 2018 rows
+    def pairs(scope):
+        return {(r["claimA"].rsplit("/claim/", 1)[1], r["claimB"].rsplit("/claim/", 1)[1])
+                for r in ask(engine, "disagreements", scope=scope)}
+    assert pair in pairs("any") and pair not in pairs("across_documents")
+    assert pairs("across_documents") < pairs("any")
