@@ -28,7 +28,7 @@ __all__ = ["COLUMNS", "matched_via"]
 COLUMNS = {"MetastaticBreastCancer": ("siteLabel", "site"), "Modality": ("modalityLabel", "modality"),
            "BreastCancerSubtype": ("subtypeLabel", "subtype"), "Endpoint": ("endpointLabel", "endpoint")}
 _VOCAB = str(BCMKG)
-_UNDER = ("SELECT ?l ?how WHERE {\n"
+_UNDER = ("SELECT ?l ?how ?asked WHERE {\n"
           "  { ?t <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?asked BIND(\"sub\" AS ?how) }\n  UNION\n"
           "  { ?t (<http://www.w3.org/2000/01/rdf-schema#subClassOf>|<" + _VOCAB + "componentModality>)* ?asked "
           "BIND(\"part\" AS ?how) }\n"
