@@ -16,7 +16,8 @@ KG = Path(__file__).resolve().parent.parent / "kg"
 LAYERS = [
     "errors", "rdf", "paths", "model", "claim_rows", "records", "yaml_lines",
     "ontology.terms", "ontology.build", "ontology.qc", "ontology.publish",
-    "checker", "sources", "spans", "evidence", "summary", "transform", "shacl_sample", "validate", "jsonld", "formats", "release", "export",
+    "checker", "sources", "spans", "evidence", "summary", "transform", "shacl_sample", "validate", "jsonld", "formats",
+    "release", "export",
     "diff", "document_build", "audit", "draft", "migrate", "build",
     "store", "load", "lifecycle", "match", "query", "query_docs", "network", "fhir",
     "serve.guard", "serve.workers", "serve.charts", "serve.network_svg", "serve.answers", "serve.headers", "serve.pages",
