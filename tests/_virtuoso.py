@@ -134,7 +134,7 @@ EnabledGzipContent = 0
 ResultSetMaxRows = 10000000
 ; 0 = no limit: Virtuoso's cost estimate of the standard claim row's ~40 OPTIONALs runs to years
 MaxQueryCostEstimationTime = 0
-MaxQueryExecutionTime = 120
+MaxQueryExecutionTime = 30
 DefaultGraph = {DEFAULT_GRAPH}
 """
 
