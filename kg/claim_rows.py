@@ -90,11 +90,16 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     def p(name: str) -> str:
         return f"<{v}{name}>"
 
-    w: list[str] = [f"{s} {p('aboutStudy')} ?study{x} ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} ; "
-                    f"{p('locator')} ?locator{x} ."]
-    w.append(f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }}")
-    w.append(f"OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }}")
-    w.append(f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }}")
+    # Every claim has exactly one study, document and locator (shapes/claim.ttl), so OPTIONAL loses
+    # nothing; required, Oxigraph joined them as a group of their own, over every claim in the graph.
+    # A query that binds one of these variables itself binds it by the same property (a test checks).
+    # The study's and document's own columns are nested: an OPTIONAL on a maybe-bound variable would
+    # be hash-joined with no key.
+    w: list[str] = [f"OPTIONAL {{ {s} {p('aboutStudy')} ?study{x} OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }} "
+                    f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }} }}",
+                    f"OPTIONAL {{ {s} <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} "
+                    f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }} }}",
+                    f"OPTIONAL {{ {s} {p('locator')} ?locator{x} }}"]
     w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} "
              f"OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
              f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#start> ?spanStart{x} }} "

@@ -806,6 +806,22 @@ def test_standard_row_blocks_are_as_the_model_renders_them(name):
         assert "max_level" in get_query(name).params
 
 
+@pytest.mark.parametrize("name", sorted(n for n in load_queries() if "BEGIN standard row" in get_query(n).text))
+def test_own_part_binds_the_rows_optional_study_document_locator_by_the_same_property(name):
+    # the row looks up ?study, ?document and ?locator in OPTIONALs (every claim has one of each, and
+    # required they were joined over the whole graph); a query binding one of them itself must do so
+    # by the same property, or a claim of another study would keep the query's value
+    from kg.claim_rows import _BLOCK
+    text = get_query(name).path.read_text(encoding="utf-8")
+    own = re.sub(r"(?m)^\s*#.*$", "", _BLOCK.sub("", text))
+    props = {"study": "aboutStudy", "document": "wasDerivedFrom", "locator": "locator"}
+    for m in _BLOCK.finditer(text):
+        subject, suffix = re.escape(m["subject"]), m["suffix"] or ""
+        for var, prop in props.items():
+            if re.search(rf"\?{var}{suffix}\b", own):
+                assert re.search(rf"{subject}\s[^.{{}}]*?\w+:{prop}\s+\?{var}{suffix}\b", own), (name, var + suffix)
+
+
 def test_evidence_level_column_and_parameter(engine):
     rows = ask(engine, "hazard_ratios", endpoint="OverallSurvival")
     by_study = {r["studyLabel"]: r["evidenceLevelLabel"] for r in rows}
