@@ -8,12 +8,16 @@ site already, so it writes the counts into a named graph of their own (`graph/su
   claims, studies and documents among outcome claims (`bcmkg:outcomeClaims`, ...) and among all
   claims that carry a modality and a site (`bcmkg:allClaims`, ...);
 - per document, `bcmkg:claimCount`, `bcmkg:outcomeClaimCount`, `bcmkg:studyCount` and
-  `bcmkg:exclusionCount`.
+  `bcmkg:exclusionCount` (`claims_per_document`, `documents`);
+- per study, across all documents, `bcmkg:studyClaimCount` (the nodes about it: claims and
+  patient cases) and `bcmkg:studyDocumentCount` (the documents they come from), for
+  `study_list` and `studies_by_design`.
 
 tests/test_summary.py checks each count equals the live aggregation over the claims.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -32,6 +36,35 @@ COUNTED_KINDS = ("outcome", "prognostic_factor", "characteristic", "selection_cr
 
 def _count(n: int) -> ox.Literal:
     return ox.Literal(str(n), datatype=ox.NamedNode(str(XSD.integer)))
+
+
+_ABOUT_STUDY = f"> <{BCMKG['aboutStudy']}> <".encode()
+
+
+def _about_study(nt: bytes) -> Iterator[tuple[str, str]]:
+    """(node, study IRI) of each bcmkg:aboutStudy triple of a document's N-Triples.
+
+    Read from the triples, not `DocumentBuild.claim_studies`, because the queries count every
+    node about a study, its patient cases too, and the build lists the claims' studies only.
+    """
+    at = nt.find(_ABOUT_STUDY)
+    while at >= 0:
+        start, end = nt.rfind(b"\n", 0, at) + 1, nt.find(b">", at + len(_ABOUT_STUDY))
+        yield nt[start + 1:at].decode(), nt[at + len(_ABOUT_STUDY):end].decode()
+        at = nt.find(_ABOUT_STUDY, end)
+
+
+def _study_counts(built: list[DocumentBuild]) -> list[ox.Triple]:
+    """Per study, the nodes about it and the documents they come from, across all documents."""
+    nodes: dict[str, set[str]] = {str(BCD[f"study/{s}"]): set() for b in built for s in b.studies}
+    documents: dict[str, set[str]] = {study: set() for study in nodes}
+    for b in built:
+        for node, study in _about_study(b.nt):
+            nodes.setdefault(study, set()).add(node)
+            documents.setdefault(study, set()).add(b.doc_id)
+    claims, docs = ox.NamedNode(str(BCMKG["studyClaimCount"])), ox.NamedNode(str(BCMKG["studyDocumentCount"]))
+    return [t for study in nodes for t in (ox.Triple(ox.NamedNode(study), claims, _count(len(nodes[study]))),
+                                           ox.Triple(ox.NamedNode(study), docs, _count(len(documents[study]))))]
 
 
 def summary_graph(built: list[DocumentBuild]) -> bytes:
@@ -66,5 +99,6 @@ def summary_graph(built: list[DocumentBuild]) -> bytes:
                           ("ac", "allClaims"), ("as", "allStudies"), ("ad", "allDocuments")):
             if cell[key]:
                 triples.append(ox.Triple(node, v[prop], _count(len(cell[key]))))
+    triples += _study_counts(built)
     assert set(CLAIM_CLASSES) >= set(COUNTED_KINDS)
     return b"".join(sorted(set(nt_bytes(triples).splitlines(keepends=True))))
