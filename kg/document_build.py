@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import InputError, Problem
-from .evidence import figure_key
+from .evidence import comparison_key, figure_key
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -64,6 +64,8 @@ class DocumentBuild:
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
     figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
     facets: list[list[str]] = field(default_factory=list)           # [claim id, kind, study, modality, site] (kg/summary.py)
+    comparisons: list[list[str]] = field(default_factory=list)      # [claim id, what makes two figures comparable]
+    document_studies: list[str] = field(default_factory=list)       # studies that are a document's own statements
     exclusions: int = 0
     nt: bytes = field(repr=False, default=b"")
     cached: bool = False
@@ -142,6 +144,8 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
         facets=[[c.id, c.kind, c.study, str(c.values.get("modality") or ""), str(c.values.get("site") or "")]
                 for c in source.claims],
+        comparisons=[[c.id, key] for c in source.claims if (key := comparison_key(c))],
+        document_studies=[st.id for st in source.studies if st.is_document],
         exclusions=len(source.exclusions),
         nt=nt), sample=sample)
 

@@ -23,7 +23,7 @@ from .records import Claim, Study, as_number
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
 
-__all__ = ["LEVELS", "study_level", "evidence_graph", "figure_key"]
+__all__ = ["LEVELS", "study_level", "evidence_graph", "figure_key", "comparison_key"]
 
 #: design term -> (level, what the design is, in the rationale)
 LEVELS: dict[str, tuple[int, str]] = {
@@ -77,13 +77,28 @@ def figure_key(claim: Claim) -> str:
     compared = as_number(reading[0]) if isinstance(reading, tuple) else as_number(v.get("value"))
     if compared is None:
         return ""
-
-    def number(x: object) -> str | None:
-        n = as_number(x)
-        return None if n is None else (format(n.normalize(), "f") if isinstance(n, Decimal) else str(n))
-    return json.dumps([claim.study, number(compared), v.get("statistic"), v.get("endpoint"),
+    return json.dumps([claim.study, _number(compared), v.get("statistic"), v.get("endpoint"),
                        UNITS.get(str(v.get("unit"))), v.get("site"), v.get("modality"), v.get("subgroup"),
-                       number(v.get("time_point")), UNITS.get(str(v.get("time_unit")))])
+                       _number(v.get("time_point")), UNITS.get(str(v.get("time_unit")))])
+
+
+def _number(x: object) -> str | None:
+    n = as_number(x)
+    return None if n is None else (format(n.normalize(), "f") if isinstance(n, Decimal) else str(n))
+
+
+def comparison_key(claim: Claim) -> str:
+    """What makes two outcome figures comparable for the `disagreements` query: the same study,
+    statistic, endpoint, unit, time point (with its unit), modality, site, subgroup (in any case),
+    subtype, factor and biomarker. Empty for a claim without a printed value or for an individual
+    patient's value."""
+    v = claim.values
+    if claim.kind != "outcome" or v.get("value") is None or v.get("statistic") == "IndividualValue":
+        return ""
+    return json.dumps([claim.study, v.get("statistic"), v.get("endpoint"), UNITS.get(str(v.get("unit"))),
+                       _number(v.get("time_point")), UNITS.get(str(v.get("time_unit"))), v.get("modality"),
+                       v.get("site"), str(v.get("subgroup") or "").lower(), v.get("subtype"), v.get("factor"),
+                       v.get("biomarker")])
 
 
 def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> bytes:
@@ -96,7 +111,10 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
     - each level's rank (`bcmkg:levelRank`, 1 strongest), so a query can ask "level 3 or better";
     - each study's stated designs as one line (`bcmkg:statedDesigns`, labels in order; "not stated");
     - the claims that print the same figure (`bcmkg:sameFigureAs`, both ways), the claim that stands
-      for the figure (`bcmkg:figure`, the first by IRI) and the other places (`bcmkg:alsoPrintedAt`).
+      for the figure (`bcmkg:figure`, the first by IRI) and the other places (`bcmkg:alsoPrintedAt`);
+    - the outcome figures that `disagreements` compares (`bcmkg:comparableWith`, both ways: equal
+      `comparison_key`, the documents' own statements left out), so that query joins pairs, not
+      every claim of the graph with every other.
     """
     designs: dict[str, dict[str, str]] = {}          # study -> design -> first document stating it
     sizes: dict[str, int] = {}
@@ -112,7 +130,8 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
         sources = sorted({stated[d] for d in stated if d in LEVELS})
         levels[study] = (level, why + (f" (design stated in {', '.join(sources)})" if sources else ""))
     prop = {p: ox.NamedNode(str(BCMKG[p])) for p in ("evidenceLevel", "evidenceLevelRationale", "sameFigureAs",
-                                                    "figure", "alsoPrintedAt", "statedDesigns", "levelRank")}
+                                                    "figure", "alsoPrintedAt", "statedDesigns", "levelRank",
+                                                    "comparableWith")}
     triples = [ox.Triple(ox.NamedNode(str(BCMKG[f"EvidenceLevel{rank}"])), prop["levelRank"],
                          ox.Literal(str(rank), datatype=ox.NamedNode(str(XSD.integer)))) for rank in range(1, 6)]
     for b in built:
@@ -138,4 +157,13 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
             triples.append(ox.Triple(a, prop["figure"], ox.NamedNode(first)))
             triples.append(ox.Triple(a, prop["alsoPrintedAt"],
                                      ox.Literal(" | ".join(sorted({at for c, at in same if c != a})))))
+    own = {study for b in built for study in b.document_studies}
+    comparable: dict[str, list[ox.NamedNode]] = {}
+    for b in built:
+        study_of = dict(b.claim_studies)
+        for claim_id, key in b.comparisons:
+            if study_of.get(claim_id) not in own:
+                comparable.setdefault(key, []).append(ox.NamedNode(str(claim_iri(b.doc_id, claim_id))))
+    for group in comparable.values():
+        triples += [ox.Triple(a, prop["comparableWith"], c) for a in group for c in group if c != a]
     return b"".join(sorted(set(nt_bytes(triples).splitlines(keepends=True))))

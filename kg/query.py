@@ -359,7 +359,10 @@ def _check_known(q: NamedQuery, bindings: Mapping[str, Term], result: Result, st
         return
     for name, p in q.params.items():
         if p.type in ("document", "study") and name in bindings:
-            ids = store.select(_KNOWN % ("SourceDocument" if p.type == "document" else "Study"))
+            listing = _KNOWN % ("SourceDocument" if p.type == "document" else "Study")
+            if store.ask(listing.replace("SELECT ?x WHERE", "ASK WHERE"), {"x": bindings[name]}):
+                continue                # it exists and has no rows: list every id only for the hint
+            ids = store.select(listing)
             found = {r["x"] for r in ids.rows}
             if bindings[name] not in found:
                 import difflib

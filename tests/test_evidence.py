@@ -126,3 +126,34 @@ def test_level_ranks(release):
     ranks = {r["l"].value.rsplit("/", 1)[1]: int(r["r"].value)
              for r in store.query(f"SELECT ?l ?r WHERE {{ ?l <{V}levelRank> ?r }}")}
     assert ranks == {f"EvidenceLevel{i}": i for i in range(1, 6)}
+
+
+def test_comparable_with_equals_the_live_key(release):
+    # the key `disagreements` built in SPARQL for every claim before the build derived the pairs
+    # (kg/evidence.py comparison_key), with the time point's unit added: 5 years is not 5 months
+    store = _union(release)
+    live = {(r["a"].value, r["b"].value) for r in store.query(f"""
+        SELECT ?a ?b WHERE {{
+          {{ SELECT ?a ?key WHERE {{ {_KEY.replace("?c", "?a")} }} }}
+          {{ SELECT ?b ?key WHERE {{ {_KEY.replace("?c", "?b")} }} }}
+          FILTER(?a != ?b) }}""")}
+    derived = {(r["a"].value, r["b"].value) for r in store.query(f"SELECT ?a ?b WHERE {{ ?a <{V}comparableWith> ?b }}")}
+    assert derived == live and len(live) > 20
+    # within one document only Ruiz 2018's two rows of bclm-review-zh Table 1 (5-year OS)
+    pairs = {(a.rsplit("/claim/", 1)[1], b.rsplit("/claim/", 1)[1]) for a, b in derived}
+    assert {(a, b) for a, b in pairs if a < b and a.split("/")[0] == b.split("/")[0] == "bclm-review-zh"} \
+        == {("bclm-review-zh/ruiz2018-a-os-5y", "bclm-review-zh/ruiz2018-b-os-5y")}
+
+
+_KEY = f"""?c a <{V}OutcomeClaim> ; <{V}aboutStudy> ?study ; <{V}endpoint> ?ep ; <{V}statisticType> ?st ;
+             <{V}value> ?printed ; <{V}unit> ?unit .
+          FILTER(?st != <{V}IndividualValue>)
+          FILTER NOT EXISTS {{ ?study <{V}isStudyOf> ?anyDoc }}
+          OPTIONAL {{ ?c <{V}timePoint> ?timePoint }} OPTIONAL {{ ?c <{V}timePointUnit> ?tu }}
+          OPTIONAL {{ ?c <{V}modality> ?m }} OPTIONAL {{ ?c <{V}metastaticSite> ?s }}
+          OPTIONAL {{ ?c <{V}subgroup> ?sg }} OPTIONAL {{ ?c <{V}subtype> ?sub }}
+          OPTIONAL {{ ?c <{V}factor> ?f }} OPTIONAL {{ ?c <{V}biomarker> ?bm }}
+          BIND(CONCAT(STR(?study), "|", STR(?ep), "|", STR(?st), "|", STR(?unit), "|", COALESCE(STR(?timePoint * 1), ""),
+                      "|", COALESCE(STR(?tu), ""), "|", COALESCE(STR(?m), ""), "|", COALESCE(STR(?s), ""), "|",
+                      LCASE(COALESCE(?sg, "")), "|", COALESCE(STR(?sub), ""), "|", COALESCE(STR(?f), ""), "|",
+                      COALESCE(STR(?bm), "")) AS ?key)"""
