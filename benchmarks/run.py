@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import shutil
 import socket
@@ -43,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 from kg.build import source_files  # noqa: E402  (after the path insert)
 
 CLAIMS_PER_DOC = 1000
@@ -238,6 +240,22 @@ def import_profile(top: int = 14) -> list[tuple[str, float, float]]:
     return [("(total import kg.query)", total, 0.0)] + [(n.strip(), c, o) for n, c, o in keep[1:top + 1]]
 
 
+def naive_rows(n: int, work: Path, reps: int = 2) -> list[dict]:
+    """Cold `kg build` and the naive pipeline on the same corpus, in turns (benchmarks/build_vs_naive.py)."""
+    import build_vs_naive as bn
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "naive": []}
+    for rep in range(reps):
+        for name in ("ours", "naive") if rep % 2 == 0 else ("naive", "ours"):
+            runs[name].append((bn.run_ours if name == "ours" else bn.run_naive)(work / "sources", work))
+    out = []
+    for name, v in runs.items():
+        wall, cpu, peak = (statistics.median(r[m] for r in v) for m in ("wall", "cpu", "peak_mb"))
+        print(f"{'':>7}  cold build, {name}: {wall:.1f} s wall, {cpu:.1f} cpu-s, {peak:.0f} MB", flush=True)
+        out.append(_row(claims=n, engine=f"cold build {name}", query="(build)", load_s=wall, peak_mb=peak,
+                        median_ms=cpu * 1000))
+    return out
+
+
 def virtuoso_skip() -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "tests"))
     try:
@@ -272,6 +290,9 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--rdflib-max", type=int, default=10000)
     ap.add_argument("--engines", nargs="+", default=["embedded", "oxigraph", "virtuoso", "rdflib"])
+    ap.add_argument("--naive-at", type=int, nargs="*", default=[10000],
+                    help="sizes at which the cold build is also run against the naive rdflib + pySHACL pipeline "
+                         "(benchmarks/build_vs_naive.py), interleaved, 2 runs each")
     ap.add_argument("--work", type=Path, default=None,
                     help="keep the synthetic corpora and builds here (reused when present) instead of a tmp folder")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.csv")
@@ -302,6 +323,8 @@ def main() -> None:
                                  load_s=rb["seconds"], peak_mb=rb["peak_mb"]))
             triples = json.loads((release / "manifest.json").read_text()).get("triples", 0) \
                 if (release / "manifest.json").is_file() else 0
+            if n in a.naive_at:
+                rows += naive_rows(n, work)
             for eng in a.engines:
                 if eng == "rdflib" and n > a.rdflib_max:
                     continue
@@ -357,6 +380,8 @@ def main() -> None:
                                      peak_mb=r["peak_mb"]))
                 _query_rows(rows, n, triples, eng, r)
                 write(rows, a.out)          # after each engine: a long run stopped later keeps these
+            rows.append(_row(claims=n, triples=triples, engine="machine", query="(load average)",
+                             load_s=os.getloadavg()[1]))     # the 5-minute load average, after this size's runs
             ct = cli_times(release, reps=5)
             for k, v in ct.items():
                 rows.append(_row(claims=n, triples=triples, engine="kg command", query=k,
@@ -426,10 +451,24 @@ def report(rows: list[dict]) -> None:
               "(108 s at 10^5 before). Virtuoso takes no dataset in one request: `auto` falls back to the GSP "
               "at /sparql-graph-crud, one PUT of N-Triples per graph plus the default graph into a named graph "
               "(`--default-graph`). The embedded engine opens the build's on-disk store read-only. A `-` was not "
-              "measured in this run (the last run: 10^3 with 5 repetitions; 10^4 with 3, rdflib stopped there "
-              "after minutes per query; 10^5: build, one `kg load`, the whole commands). On this shared machine "
-              "(load average 5-11 on 2 cores during the run) every time is several times an idle machine's: "
-              "compare within a table, not with the targets.", ""]
+              "measured in this run. 5-minute load average on the 2 cores at the end of each size's runs: "
+              + ", ".join(f"{r['claims']:,} claims {r['load_s']:.1f}" for r in rows if r["engine"] == "machine")
+              + " (above 2, other work shared the machine and the times are inflated).", ""]
+    naive = [n for n in sizes if _get(rows, claims=n, engine="cold build naive")]
+    if naive:
+        lines += ["## Cold build against the naive pipeline", "",
+                  "`kg build` into an empty folder against rdflib + one whole-graph pySHACL pass over the same "
+                  "corpus (benchmarks/build_vs_naive.py says what the naive pipeline does), each run in its own "
+                  "process under GNU time, in turns; medians. Target: ours at least 4x faster at 10^4 claims.", "",
+                  "| claims | ours wall s | ours cpu-s | ours peak MB | naive wall s | naive cpu-s | naive peak MB "
+                  "| naive / ours (wall) | naive / ours (cpu) |", "|" + "---|" * 9]
+        for n in naive:
+            o, v = _get(rows, claims=n, engine="cold build ours"), _get(rows, claims=n, engine="cold build naive")
+            assert o and v
+            lines.append(f"| {n} | {o['load_s']:.1f} | {o['median_ms'] / 1000:.1f} | {o['peak_mb']:.0f} | "
+                         f"{v['load_s']:.1f} | {v['median_ms'] / 1000:.1f} | {v['peak_mb']:.0f} | "
+                         f"{v['load_s'] / o['load_s']:.2f}x | {v['median_ms'] / o['median_ms']:.2f}x |")
+        lines.append("")
     for n in sizes:
         engines = [e for e in ENGINES if any(r["claims"] == n and r["engine"] == e and not r["query"].startswith("(")
                                              for r in rows)]
