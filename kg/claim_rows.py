@@ -113,9 +113,8 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
         if f.kind in ("term", "enum"):
             w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_{f.prop}{x} OPTIONAL {{ ?_{f.prop}{x} {lbl} ?{var} }} }}")
         elif k == "p_qualifier":
-            # "=" where a p-value is stated without a qualifier; unbound where none is stated
+            # "=" where a p-value is stated without a qualifier (below); unbound where none is stated
             w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?_pq{x} }}")
-            w.append(f"OPTIONAL {{ {s} {p('pValue')} ?_p{x} BIND(\"=\" AS ?_eq{x}) }}")
         else:
             w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?{var} }}")
     w.append(f"OPTIONAL {{ {s} {p('evidenceLevel')} ?_level{x} OPTIONAL {{ ?_level{x} {lbl} ?evidenceLevelLabel{x} }} "
@@ -125,7 +124,8 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     w.append(f"OPTIONAL {{ {s} {p('alsoPrintedAt')} ?_also{x} }}")
     w.append(f"BIND(STR(COALESCE(?_figure{x}, {s})) AS ?figure{x})")
     w.append(f"BIND(COALESCE(?_also{x}, \"\") AS ?alsoPrintedAt{x})")
-    w.append(f"BIND(COALESCE(?_pq{x}, ?_eq{x}) AS ?pQualifier{x})")
+    # not a BIND inside the p-value's OPTIONAL: Virtuoso 7.2 then drops every later OPTIONAL's value
+    w.append(f"BIND(COALESCE(?_pq{x}, IF(BOUND(?pValue{x}), \"=\", ?_none{x})) AS ?pQualifier{x})")
     w.append(f"BIND(COALESCE(?_reading{x}, ?_value{x}) AS ?comparedValue{x})")
     w.append(f"BIND(IF(BOUND(?_reading{x}), true, false) AS ?isReading{x})")   # Virtuoso: BOUND() is 0/1
     w.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
