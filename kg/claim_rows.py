@@ -80,8 +80,8 @@ def standard_row_variables(suffix: str = "") -> list[str]:
 def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, str]:
     """SPARQL text of the standard row for `subject`: `select` (its variables) and `where` (patterns
     to append to the query's WHERE). Each lookup is a single or nested OPTIONAL, so Oxigraph looks
-    them up claim by claim (in groups: `_grouped`), and each binds at most one value: what several claims or designs make
-    (the figure, its other places, the stated designs) the build derives (kg/evidence.py), so no
+    them up claim by claim (in groups: `_grouped`), and each binds at most one value: what several
+    claims or designs make (the figure, its other places, the stated designs) the build derives (kg/evidence.py), so no
     GROUP BY is needed. Private helper variables start with `_` and end with the suffix."""
     s, x = subject, suffix
     v = "https://w3id.org/bcmkg/vocab/"
@@ -94,12 +94,13 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     # nothing; required, Oxigraph joined them as a group of their own, over every claim in the graph.
     # A query that binds one of these variables itself binds it by the same property (a test checks).
     # The study's and document's own columns are nested: an OPTIONAL on a maybe-bound variable would
-    # be hash-joined with no key.
-    w: list[str] = [f"OPTIONAL {{ {s} {p('aboutStudy')} ?study{x} OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }} "
-                    f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }} }}",
-                    f"OPTIONAL {{ {s} <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} "
-                    f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }} }}",
-                    f"OPTIONAL {{ {s} {p('locator')} ?locator{x} }}"]
+    # be hash-joined with no key. They stay out of the groups (`_grouped`): a group that binds a
+    # variable the query has bound already is hash-joined over the whole graph.
+    own = [f"OPTIONAL {{ {s} {p('aboutStudy')} ?study{x} OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }} "
+           f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }} }}",
+           f"OPTIONAL {{ {s} <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} "
+           f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }} }}"]
+    w: list[str] = [f"OPTIONAL {{ {s} {p('locator')} ?locator{x} }}"]
     w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} "
              f"OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
              f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#start> ?spanStart{x} }} "
@@ -119,51 +120,49 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
             w.append(f"OPTIONAL {{ {s} {p(str(f.prop))} ?{var} }}")
     w.append(f"OPTIONAL {{ {s} {p('evidenceLevel')} ?_level{x} OPTIONAL {{ ?_level{x} {lbl} ?evidenceLevelLabel{x} }} "
              f"OPTIONAL {{ ?_level{x} {p('levelRank')} ?_rank{x} }} }}")
-    w.append(f"FILTER(!BOUND(?{LEVEL_PARAM}) || COALESCE(?_rank{x} <= ?{LEVEL_PARAM}, false))")
     w.append(f"OPTIONAL {{ {s} {p('figure')} ?_figure{x} }}")
     w.append(f"OPTIONAL {{ {s} {p('alsoPrintedAt')} ?_also{x} }}")
-    w.append(f"BIND(STR(COALESCE(?_figure{x}, {s})) AS ?figure{x})")
-    w.append(f"BIND(COALESCE(?_also{x}, \"\") AS ?alsoPrintedAt{x})")
+    derived = [f"FILTER(!BOUND(?{LEVEL_PARAM}) || COALESCE(?_rank{x} <= ?{LEVEL_PARAM}, false))"]
+    derived.append(f"BIND(STR(COALESCE(?_figure{x}, {s})) AS ?figure{x})")
+    derived.append(f"BIND(COALESCE(?_also{x}, \"\") AS ?alsoPrintedAt{x})")
     # not a BIND inside the p-value's OPTIONAL: Virtuoso 7.2 then drops every later OPTIONAL's value
-    w.append(f"BIND(COALESCE(?_pq{x}, IF(BOUND(?pValue{x}), \"=\", ?_none{x})) AS ?pQualifier{x})")
-    w.append(f"BIND(COALESCE(?_reading{x}, ?_value{x}) AS ?comparedValue{x})")
-    w.append(f"BIND(IF(BOUND(?_reading{x}), true, false) AS ?isReading{x})")   # Virtuoso: BOUND() is 0/1
-    w.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
-    w.append(f"BIND(IF(BOUND(?_lowP{x}) || BOUND(?_highP{x}), CONCAT(COALESCE(?_lowP{x}, \"?\"), \"-\", "
+    derived.append(f"BIND(COALESCE(?_pq{x}, IF({_given('?pValue' + x)}, \"=\", ?_none{x})) AS ?pQualifier{x})")
+    derived.append(f"BIND(COALESCE(?_reading{x}, ?_value{x}) AS ?comparedValue{x})")
+    derived.append(f"BIND(IF({_given('?_reading' + x)}, true, false) AS ?isReading{x})")  # Virtuoso: a boolean is 0/1
+    derived.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
+    derived.append(f"BIND(IF({_given('?_lowP' + x)} || {_given('?_highP' + x)}, CONCAT(COALESCE(?_lowP{x}, \"?\"), \"-\", "
              f"COALESCE(?_highP{x}, \"?\")), \"\") AS ?_range{x})")
-    w.append(f"BIND(CONCAT(COALESCE(?valueQualifier{x}, \"\"), IF(BOUND(?valueQualifier{x}) && (?_v{x} != \"\" || "
+    derived.append(f"BIND(CONCAT(COALESCE(?valueQualifier{x}, \"\"), IF({_given('?valueQualifier' + x)} && (?_v{x} != \"\" || "
              f"?_range{x} != \"\"), \" \", \"\"), ?_v{x}, IF(?_v{x} != \"\" && ?_range{x} != \"\", "
              f"CONCAT(\" (range \", ?_range{x}, \")\"), ?_range{x}), "
-             f"IF(BOUND(?_reading{x}), CONCAT(\" [read as \", STR(?_reading{x}), \"]\"), \"\")) AS ?valueText{x})")
-    w.append(f"BIND(CONCAT(IF(BOUND(?_reading{x}), CONCAT(\"curator's reading of printed \", ?_v{x}), \"\"), "
-             f"IF(BOUND(?_reading{x}) && COALESCE(?confidence{x}, \"high\") != \"high\", \"; \", \"\"), "
+             f"IF({_given('?_reading' + x)}, CONCAT(\" [read as \", STR(?_reading{x}), \"]\"), \"\")) AS ?valueText{x})")
+    derived.append(f"BIND(CONCAT(IF({_given('?_reading' + x)}, CONCAT(\"curator's reading of printed \", ?_v{x}), \"\"), "
+             f"IF({_given('?_reading' + x)} && COALESCE(?confidence{x}, \"high\") != \"high\", \"; \", \"\"), "
              f"IF(COALESCE(?confidence{x}, \"high\") != \"high\", CONCAT(\"confidence \", ?confidence{x}), \"\")) "
              f"AS ?flag{x})")
     names = [n for n in standard_row_variables(x) if n != f"claim{x}"] + ([LEVEL_PARAM] if x in ("", "A") else [])
-    return {"select": " ".join([s, *(f"?{n}" for n in names)]), "where": "\n".join(_grouped(w, s, x))}
+    return {"select": " ".join([s, *(f"?{n}" for n in names)]), "where": "\n".join(_grouped(w, s, x) + own + derived)}
 
 
 #: lookups per group of the standard row (see _grouped)
 _GROUP = 8
 
 
-def _grouped(patterns: list[str], subject: str, suffix: str) -> list[str]:
-    """The row's OPTIONAL lookups in groups of _GROUP, each under the claim's one locator, then the
-    study's and document's lookups, its FILTER and BINDs. Oxigraph plans a chain of n OPTIONALs in
-    about n^3 steps: the ~40 lookups of one row took 50-190 ms to plan and the ~90 of a pair of rows
-    about a second, before reading any data; grouped, 10 and 40 ms. Every claim has exactly one
-    locator (shapes/claim.ttl), so each group matches once and the answers do not change."""
-    # the study and document stay on their own: a query may bind them itself, and a group that binds
-    # a variable its left side has already bound is hash-joined over the whole graph
-    own = [p for p in patterns if p.startswith("OPTIONAL") and ("?study" in p or "?document" in p)]
-    lookups = [p for p in patterns if p.startswith("OPTIONAL") and p not in own]
-    # Virtuoso 7.2 answers BOUND() true for a variable a nested group left unbound (COALESCE skips it)
-    rest = own + [re.sub(r"BOUND\((\?\w+)\)", r'(STR(COALESCE(\1, "")) != "")', p) if p.startswith("BIND") else p
-                  for p in patterns if not p.startswith("OPTIONAL")]
-    groups = [lookups[i:i + _GROUP] for i in range(0, len(lookups), _GROUP)]
+def _grouped(lookups: list[str], subject: str, suffix: str) -> list[str]:
+    """The row's lookups in groups of _GROUP, each under the claim's one locator. Oxigraph plans a
+    chain of n OPTIONALs in about n^3 steps: the ~40 lookups of one row took 50-190 ms to plan and
+    the ~90 of a pair of rows about a second, before reading any data; grouped, 10 and 40 ms. Every
+    claim has exactly one locator (shapes/claim.ttl), so each group matches once and the answers do
+    not change."""
     anchor = "<https://w3id.org/bcmkg/vocab/locator>"
-    return [f"OPTIONAL {{ {subject} {anchor} ?_row{n}{suffix}\n  " + "\n  ".join(g) + " }"
-            for n, g in enumerate(groups, 1)] + rest
+    return [f"OPTIONAL {{ {subject} {anchor} ?_row{n}{suffix}\n  " + "\n  ".join(lookups[i:i + _GROUP]) + " }"
+            for n, i in enumerate(range(0, len(lookups), _GROUP), 1)]
+
+
+def _given(variable: str) -> str:
+    """A test that `variable` holds a value, for the row's derived columns: Virtuoso 7.2 answers
+    BOUND() true for a variable a nested group left unbound (its COALESCE skips it, as it should)."""
+    return f'(STR(COALESCE({variable}, "")) != "")'
 
 
 #: headers of the standard row's own columns at a terminal (the FIELDS columns take the field's label)
