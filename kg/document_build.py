@@ -62,6 +62,7 @@ class DocumentBuild:
     designs: dict[str, list[str]] = field(default_factory=dict)     # study id -> design terms this file states
     sizes: dict[str, int] = field(default_factory=dict)             # study id -> n this file states
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
+    case_studies: list[list[str]] = field(default_factory=list)     # [patient case id, study id]
     figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
     facets: list[list[str]] = field(default_factory=list)           # [claim id, kind, study, modality, site] (kg/summary.py)
     comparisons: list[list[str]] = field(default_factory=list)      # [claim id, what makes two figures comparable]
@@ -141,6 +142,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         designs={st.id: st.designs for st in source.studies},
         sizes={st.id: st.n for st in source.studies if st.n is not None},
         claim_studies=[[c.id, c.study] for c in source.claims],
+        case_studies=[[c.id, c.study] for c in source.cases],
         figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
         facets=[[c.id, c.kind, c.study, str(c.values.get("modality") or ""), str(c.values.get("site") or "")]
                 for c in source.claims],

@@ -17,13 +17,12 @@ tests/test_summary.py checks each count equals the live aggregation over the cla
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .model import CLAIM_CLASSES
-from .rdf import BCD, BCMKG, XSD, nt_bytes
+from .rdf import BCD, BCMKG, XSD, nt_bytes, study_iri
 
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
@@ -38,33 +37,19 @@ def _count(n: int) -> ox.Literal:
     return ox.Literal(str(n), datatype=ox.NamedNode(str(XSD.integer)))
 
 
-_ABOUT_STUDY = f"> <{BCMKG['aboutStudy']}> <".encode()
-
-
-def _about_study(nt: bytes) -> Iterator[tuple[str, str]]:
-    """(node, study IRI) of each bcmkg:aboutStudy triple of a document's N-Triples.
-
-    Read from the triples, not `DocumentBuild.claim_studies`, because the queries count every
-    node about a study, its patient cases too, and the build lists the claims' studies only.
-    """
-    at = nt.find(_ABOUT_STUDY)
-    while at >= 0:
-        start, end = nt.rfind(b"\n", 0, at) + 1, nt.find(b">", at + len(_ABOUT_STUDY))
-        yield nt[start + 1:at].decode(), nt[at + len(_ABOUT_STUDY):end].decode()
-        at = nt.find(_ABOUT_STUDY, end)
-
-
 def _study_counts(built: list[DocumentBuild]) -> list[ox.Triple]:
-    """Per study, the nodes about it and the documents they come from, across all documents."""
-    nodes: dict[str, set[str]] = {str(BCD[f"study/{s}"]): set() for b in built for s in b.studies}
+    """Per study, the nodes about it (claims and patient cases, as the queries counted them) and
+    the documents they come from, across all documents."""
+    nodes: dict[str, set[tuple[str, str, str]]] = {s: set() for b in built for s in b.studies}
     documents: dict[str, set[str]] = {study: set() for study in nodes}
     for b in built:
-        for node, study in _about_study(b.nt):
-            nodes.setdefault(study, set()).add(node)
-            documents.setdefault(study, set()).add(b.doc_id)
+        for kind, about in (("claim", b.claim_studies), ("case", b.case_studies)):
+            for node, study in about:
+                nodes.setdefault(study, set()).add((b.doc_id, kind, node))
+                documents.setdefault(study, set()).add(b.doc_id)
     claims, docs = ox.NamedNode(str(BCMKG["studyClaimCount"])), ox.NamedNode(str(BCMKG["studyDocumentCount"]))
-    return [t for study in nodes for t in (ox.Triple(ox.NamedNode(study), claims, _count(len(nodes[study]))),
-                                           ox.Triple(ox.NamedNode(study), docs, _count(len(documents[study]))))]
+    return [t for study in nodes for iri in [ox.NamedNode(str(study_iri(study)))]
+            for t in (ox.Triple(iri, claims, _count(len(nodes[study]))), ox.Triple(iri, docs, _count(len(documents[study]))))]
 
 
 def summary_graph(built: list[DocumentBuild]) -> bytes:
