@@ -349,7 +349,8 @@ def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter colu
         keep, [{k: r.get(k) for k in keep} for r in result.rows], q.kind == "provenance"), result.seconds)
 
 
-_KNOWN = ("PREFIX bcmkg: <" + _VOCAB + "> SELECT ?x WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
+#: every instance of a class (SELECT ?x) or whether ?x is one (ASK)
+_KNOWN = ("PREFIX bcmkg: <" + _VOCAB + "> %s WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
           "bcmkg:%s }")
 
 
@@ -359,10 +360,10 @@ def _check_known(q: NamedQuery, bindings: Mapping[str, Term], result: Result, st
         return
     for name, p in q.params.items():
         if p.type in ("document", "study") and name in bindings:
-            listing = _KNOWN % ("SourceDocument" if p.type == "document" else "Study")
-            if store.ask(listing.replace("SELECT ?x WHERE", "ASK WHERE"), {"x": bindings[name]}):
+            cls = "SourceDocument" if p.type == "document" else "Study"
+            if store.ask(_KNOWN % ("ASK", cls), {"x": bindings[name]}):
                 continue                # it exists and has no rows: list every id only for the hint
-            ids = store.select(listing)
+            ids = store.select(_KNOWN % ("SELECT ?x", cls))
             found = {r["x"] for r in ids.rows}
             if bindings[name] not in found:
                 import difflib
