@@ -252,7 +252,7 @@ def naive_rows(n: int, work: Path, reps: int = 2) -> list[dict]:
         wall, cpu, peak = (statistics.median(r[m] for r in v) for m in ("wall", "cpu", "peak_mb"))
         print(f"{'':>7}  cold build, {name}: {wall:.1f} s wall, {cpu:.1f} cpu-s, {peak:.0f} MB", flush=True)
         out.append(_row(claims=n, engine=f"cold build {name}", query="(build)", load_s=wall, peak_mb=peak,
-                        median_ms=cpu * 1000))
+                        cpu_s=cpu))
     return out
 
 
@@ -278,8 +278,8 @@ def _query_rows(rows: list[dict], n: int, triples: int, eng: str, r: dict) -> No
 
 
 def _row(**kw) -> dict:
-    base = dict(claims="", triples="", engine="", query="", load_s="", peak_mb="", median_ms="", p95_ms="",
-                raw_median_ms="", ratio="", rows="")
+    base = dict(claims="", triples="", engine="", query="", load_s="", cpu_s="", peak_mb="", median_ms="",
+                p95_ms="", raw_median_ms="", ratio="", rows="")
     base.update(kw)
     return base
 
@@ -401,7 +401,7 @@ def read(path: Path) -> list[dict]:
         r = _row(**r)
         for k in ("claims", "triples"):
             r[k] = int(r[k]) if r[k] else 0
-        for k in ("load_s", "peak_mb", "median_ms", "p95_ms", "raw_median_ms", "ratio"):
+        for k in ("load_s", "cpu_s", "peak_mb", "median_ms", "p95_ms", "raw_median_ms", "ratio"):
             r[k] = float(r[k]) if r[k] else ""
         rows.append(r)
     return rows
@@ -465,9 +465,9 @@ def report(rows: list[dict]) -> None:
         for n in naive:
             o, v = _get(rows, claims=n, engine="cold build ours"), _get(rows, claims=n, engine="cold build naive")
             assert o and v
-            lines.append(f"| {n} | {o['load_s']:.1f} | {o['median_ms'] / 1000:.1f} | {o['peak_mb']:.0f} | "
-                         f"{v['load_s']:.1f} | {v['median_ms'] / 1000:.1f} | {v['peak_mb']:.0f} | "
-                         f"{v['load_s'] / o['load_s']:.2f}x | {v['median_ms'] / o['median_ms']:.2f}x |")
+            lines.append(f"| {n} | {o['load_s']:.1f} | {o['cpu_s']:.1f} | {o['peak_mb']:.0f} | "
+                         f"{v['load_s']:.1f} | {v['cpu_s']:.1f} | {v['peak_mb']:.0f} | "
+                         f"{v['load_s'] / o['load_s']:.2f}x | {v['cpu_s'] / o['cpu_s']:.2f}x |")
         lines.append("")
     for n in sizes:
         engines = [e for e in ENGINES if any(r["claims"] == n and r["engine"] == e and not r["query"].startswith("(")
