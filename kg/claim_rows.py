@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from . import model
 from .model import BY_KEY, Field
+from .rdf import BCMKG
 
 __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standard_row_sparql", "one_row_per_figure",
            "render_standard_rows", "has_standard_row", "column_header", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
@@ -31,7 +32,7 @@ def claim_row() -> list[str]:
 def claim_row_patterns(subject: str = "?claim") -> str:
     """SPARQL OPTIONALs binding the standard claim row for `subject` (one pattern each, so
     Oxigraph looks each up per claim)."""
-    v = "https://w3id.org/bcmkg/vocab/"
+    v = str(BCMKG)
     lines = [f"OPTIONAL {{ {subject} <{v}{p}> ?{p} }}" for p in claim_row()
              if p not in ("claim", "study", "document", "spanStart", "spanEnd")]
     lines += [f"OPTIONAL {{ {subject} <{v}aboutStudy> ?study }}",
@@ -84,7 +85,7 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     claims or designs make (the figure, its other places, the stated designs) the build derives (kg/evidence.py), so no
     GROUP BY is needed. Private helper variables start with `_` and end with the suffix."""
     s, x = subject, suffix
-    v = "https://w3id.org/bcmkg/vocab/"
+    v = str(BCMKG)
     lbl = "<http://www.w3.org/2000/01/rdf-schema#label>"
 
     def p(name: str) -> str:
@@ -154,7 +155,7 @@ def _grouped(lookups: list[str], subject: str, suffix: str) -> list[str]:
     the ~90 of a pair of rows about a second, before reading any data; grouped, 10 and 40 ms. Every
     claim has exactly one locator (shapes/claim.ttl), so each group matches once and the answers do
     not change."""
-    anchor = "<https://w3id.org/bcmkg/vocab/locator>"
+    anchor = f"<{BCMKG}locator>"
     return [f"OPTIONAL {{ {subject} {anchor} ?_row{n}{suffix}\n  " + "\n  ".join(lookups[i:i + _GROUP]) + " }"
             for n, i in enumerate(range(0, len(lookups), _GROUP), 1)]
 
