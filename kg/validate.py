@@ -192,13 +192,14 @@ def merged_checks(folder: Path) -> list[tuple[str, str, str]]:
 
 
 def check_merged(store: Any, folder: Path) -> list[Problem]:
-    """Run the merged-release checks on a pyoxigraph store of the whole release (default graph =
-    the union of the documents' graphs); one Problem per offending row, naming the check."""
+    """Run the merged-release checks on the release's store, whose default graph holds every
+    triple once (kg.release.write_store); one Problem per offending row, naming the check.
+    The default graph, not the union of the named graphs: the same answers, 5-9x faster at 10^5."""
     problems = []
     for name, severity, text in merged_checks(folder):
         if severity != "error":
             continue
-        for row in store.query(text, use_default_graph_as_union=True):
+        for row in store.query(text):
             entity, prop, value = (getattr(row[v], "value", str(row[v])) for v in ("entity", "property", "value"))
             problems.append(Problem(f"shapes/merged/{name}.rq", None, prop.rsplit("/", 1)[-1],
                                     value, f"{entity} breaks the rule '{name}'",
