@@ -15,7 +15,9 @@ import pyoxigraph as ox
 
 from . import model
 from .model import BY_KEY, Field
-from .rdf import BCMKG
+from .rdf import BCMKG, OA, PREFIXES, XSD
+
+_PROV, _RDFS = PREFIXES["prov"], PREFIXES["rdfs"]
 
 __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standard_row_sparql", "one_row_per_figure",
            "render_standard_rows", "has_standard_row", "column_header", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
@@ -36,9 +38,9 @@ def claim_row_patterns(subject: str = "?claim") -> str:
     lines = [f"OPTIONAL {{ {subject} <{v}{p}> ?{p} }}" for p in claim_row()
              if p not in ("claim", "study", "document", "spanStart", "spanEnd")]
     lines += [f"OPTIONAL {{ {subject} <{v}aboutStudy> ?study }}",
-              f"OPTIONAL {{ {subject} <http://www.w3.org/ns/prov#wasDerivedFrom> ?document }}",
-              f"OPTIONAL {{ {subject} <{v}evidence> ?_ev . ?_ev <http://www.w3.org/ns/oa#hasSelector> ?_sel . "
-              "?_sel <http://www.w3.org/ns/oa#start> ?spanStart ; <http://www.w3.org/ns/oa#end> ?spanEnd }"]
+              f"OPTIONAL {{ {subject} <{_PROV}wasDerivedFrom> ?document }}",
+              f"OPTIONAL {{ {subject} <{v}evidence> ?_ev . ?_ev <{OA}hasSelector> ?_sel . "
+              f"?_sel <{OA}start> ?spanStart ; <{OA}end> ?spanEnd }}"]
     return "\n  ".join(lines)
 
 
@@ -86,7 +88,7 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     GROUP BY is needed. Private helper variables start with `_` and end with the suffix."""
     s, x = subject, suffix
     v = str(BCMKG)
-    lbl = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    lbl = f"<{_RDFS}label>"
 
     def p(name: str) -> str:
         return f"<{v}{name}>"
@@ -99,13 +101,13 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     # variable the query has bound already is hash-joined over the whole graph.
     own = [f"OPTIONAL {{ {s} {p('aboutStudy')} ?study{x} OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }} "
            f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }} }}",
-           f"OPTIONAL {{ {s} <http://www.w3.org/ns/prov#wasDerivedFrom> ?document{x} "
+           f"OPTIONAL {{ {s} <{_PROV}wasDerivedFrom> ?document{x} "
            f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }} }}"]
     w: list[str] = [f"OPTIONAL {{ {s} {p('locator')} ?locator{x} }}"]
     w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} "
-             f"OPTIONAL {{ ?_ev{x} <http://www.w3.org/ns/oa#hasSelector> ?_sel{x} "
-             f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#start> ?spanStart{x} }} "
-             f"OPTIONAL {{ ?_sel{x} <http://www.w3.org/ns/oa#end> ?spanEnd{x} }} }} }}")
+             f"OPTIONAL {{ ?_ev{x} <{OA}hasSelector> ?_sel{x} "
+             f"OPTIONAL {{ ?_sel{x} <{OA}start> ?spanStart{x} }} "
+             f"OPTIONAL {{ ?_sel{x} <{OA}end> ?spanEnd{x} }} }} }}")
     w += [f"OPTIONAL {{ {s} {p(prop)} ?{var}{x} }}" for prop, var in (
         ("value", "_value"), ("valueAsPrinted", "valueAsPrinted"), ("valueAsWritten", "_written"),
         ("interpretedValue", "_reading"), ("valueLowAsPrinted", "_lowP"), ("valueHighAsPrinted", "_highP"))]
@@ -227,7 +229,7 @@ def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
     return out
 
 
-_TRUE, _FALSE = (ox.Literal(v, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+_TRUE, _FALSE = (ox.Literal(v, datatype=ox.NamedNode(XSD + "boolean"))
                   for v in ("true", "false"))
 
 
