@@ -225,3 +225,33 @@ def test_oxigraph_serves_the_release_store_as_it_is(name, release_server, releas
     params = get_query(name).example_params()
     there, here = run(name, params, remote), run(name, params, embedded)
     assert here.rows and _canonical(there) == _canonical(here)
+
+
+def test_an_answer_with_a_header_per_dataset_graph_is_read(tmp_path):
+    """Virtuoso echoes each named-graph-uri as a response header; 150 graphs are 150 headers."""
+    import http.server
+    import threading
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"head": {"vars": ["n"]}, "results": {"bindings": [
+                {"n": {"type": "literal", "value": "150"}}]}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            for i in range(150):
+                self.send_header("X-SPARQL-named-graph", f"https://w3id.org/bcmkg/graph/g{i}")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        store = RemoteStore(f"http://127.0.0.1:{httpd.server_port}/sparql?named-graph-uri=x")
+        assert [r["n"].value for r in store.select("SELECT ?n WHERE {}").rows] == ["150"]
+    finally:
+        httpd.shutdown()
