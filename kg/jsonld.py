@@ -8,8 +8,8 @@ node object per subject, so pyld's compaction of the expanded file gives the fil
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 import pyoxigraph as ox
 
