@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -55,26 +54,22 @@ class _Compactor:
         if isinstance(obj, ox.Literal):
             kind = "" if obj.datatype.value == XSD_STRING and not obj.language else obj.datatype.value
             if obj.language:   # a term with neither @type nor @language also takes language-tagged strings
-                key = self.terms.get((predicate, "")) or _ours(predicate)
+                key = self.terms.get((predicate, "")) or compact(predicate, ours_only=True)
                 return key, {"@value": obj.value, "@language": obj.language}
             term = self.terms.get((predicate, kind))
             if term:
                 return term, obj.value
             if not kind:
-                return _ours(predicate), obj.value
-            return _ours(predicate), {"@value": obj.value, "@type": _ours(kind)}
+                return compact(predicate, ours_only=True), obj.value
+            return compact(predicate, ours_only=True), {"@value": obj.value, "@type": compact(kind, ours_only=True)}
         node = node_id(obj)
         term = self.terms.get((predicate, "@id"))
-        return (term, node) if term else (_ours(predicate), {"@id": node})
-
-
-@lru_cache(maxsize=200_000)      # predicates, classes and terms repeat on every claim
-def _ours(iri: str) -> str:
-    return compact(iri, ours_only=True)
+        return (term, node) if term else (compact(predicate, ours_only=True), {"@id": node})
 
 
 def node_id(term: object) -> str:
-    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else _ours(getattr(term, "value", str(term)))
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(getattr(term, "value", str(term)),
+                                                                           ours_only=True)
 
 
 def jsonld_nodes(triples: Iterable[ox.Triple], context: dict[str, object]) -> Iterator[str]:
