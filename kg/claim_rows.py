@@ -15,9 +15,9 @@ import pyoxigraph as ox
 
 from . import model
 from .model import BY_KEY, Field
-from .rdf import BCMKG, OA, PREFIXES, XSD
+from .rdf import BCMKG, OA, PREFIXES, PROV, XSD
 
-_PROV, _RDFS = PREFIXES["prov"], PREFIXES["rdfs"]
+_RDFS = PREFIXES["rdfs"]
 
 __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standard_row_sparql", "one_row_per_figure",
            "render_standard_rows", "has_standard_row", "column_header", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
@@ -38,7 +38,7 @@ def claim_row_patterns(subject: str = "?claim") -> str:
     lines = [f"OPTIONAL {{ {subject} <{v}{p}> ?{p} }}" for p in claim_row()
              if p not in ("claim", "study", "document", "spanStart", "spanEnd")]
     lines += [f"OPTIONAL {{ {subject} <{v}aboutStudy> ?study }}",
-              f"OPTIONAL {{ {subject} <{_PROV}wasDerivedFrom> ?document }}",
+              f"OPTIONAL {{ {subject} <{PROV}wasDerivedFrom> ?document }}",
               f"OPTIONAL {{ {subject} <{v}evidence> ?_ev . ?_ev <{OA}hasSelector> ?_sel . "
               f"?_sel <{OA}start> ?spanStart ; <{OA}end> ?spanEnd }}"]
     return "\n  ".join(lines)
@@ -101,7 +101,7 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     # variable the query has bound already is hash-joined over the whole graph.
     own = [f"OPTIONAL {{ {s} {p('aboutStudy')} ?study{x} OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }} "
            f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }} }}",
-           f"OPTIONAL {{ {s} <{_PROV}wasDerivedFrom> ?document{x} "
+           f"OPTIONAL {{ {s} <{PROV}wasDerivedFrom> ?document{x} "
            f"OPTIONAL {{ ?document{x} {p('corpusFile')} ?corpusFile{x} }} }}"]
     w: list[str] = [f"OPTIONAL {{ {s} {p('locator')} ?locator{x} }}"]
     w.append(f"OPTIONAL {{ {s} {p('evidence')} ?_ev{x} "

@@ -20,10 +20,10 @@ from typing import Any
 
 from .errors import KGError, QueryError
 from .model import BY_KEY, CLAIM_CLASSES, Field, export_columns
-from .rdf import BCMKG, OA, RDF, RDFS
+from .rdf import BCMKG, OA, PROV, RDF, RDFS
 
 RDF_TYPE, RDFS_LABEL = str(RDF.type), str(RDFS.label)
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+PROV_DERIVED = PROV + "wasDerivedFrom"
 BIBO_DOI = "http://purl.org/ontology/bibo/doi"
 V = str(BCMKG)
 KIND_OF_CLASS = {cls: kind for kind, cls in CLAIM_CLASSES.items()}

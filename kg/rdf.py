@@ -68,6 +68,7 @@ BCMKG = Namespace(BASE + "vocab/")
 BCD = Namespace(BASE + "id/")
 GRAPH = Namespace(BASE + "graph/")
 OA = Namespace("http://www.w3.org/ns/oa#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 OBO = Namespace("http://purl.obolibrary.org/obo/")
 OBOINOWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
@@ -76,7 +77,7 @@ XSD_STRING = XSD + "string"
 
 #: The prefixes of the release files and of every query we write.
 PREFIXES: dict[str, str] = {
-    "bcmkg": str(BCMKG), "bcd": str(BCD), "prov": "http://www.w3.org/ns/prov#", "oa": str(OA),
+    "bcmkg": str(BCMKG), "bcd": str(BCD), "prov": str(PROV), "oa": str(OA),
     "dcterms": "http://purl.org/dc/terms/", "bibo": str(BIBO), "skos": "http://www.w3.org/2004/02/skos/core#",
     "xsd": str(XSD), "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "owl": "http://www.w3.org/2002/07/owl#", "obo": str(OBO),
@@ -278,7 +279,7 @@ def from_ox(term: object) -> Node | None:
 
 
 __all__ = [
-    "BASE", "BCMKG", "BCD", "GRAPH", "ONTOLOGY_IRI", "OA", "BIBO", "OBO", "OBOINOWL", "PREFIXES",
+    "BASE", "BCMKG", "BCD", "GRAPH", "ONTOLOGY_IRI", "OA", "PROV", "BIBO", "OBO", "OBOINOWL", "PREFIXES",
     "XREF_PREFIXES", "IAO_REPLACED_BY", "IAO_DEFINITION", "OWL_RATIONAL", "CONVERTER", "compact",
     "expand", "check_iri", "prefix_block", "version_iri", "document_iri", "study_iri", "arm_iri",
     "claim_iri", "case_iri", "exclusion_iri", "graph_iri", "local_path", "to_ox", "from_ox", "to_ox_triple",

@@ -323,17 +323,16 @@ class RemoteStore:
     name = "remote"
 
     def __init__(self, endpoint: str, timeout: int = 60):
+        import http.client
+        # Virtuoso echoes the dataset as one X-SPARQL-named-graph header per graph: above 100
+        # graphs Python's http.client refused the answer ("got more than 100 headers")
+        http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
         self.endpoint = endpoint
         self.timeout = timeout
 
     def _send(self, sparql: str) -> tuple[bytes, str, str]:
         """POST the query; (body, media type, SPARQLWrapper's reading of the query form)."""
-        import http.client
-
         from SPARQLWrapper import POST, SPARQLWrapper
-        # Virtuoso echoes the dataset as one X-SPARQL-named-graph header per graph: above 100
-        # graphs Python's http.client refused the answer ("got more than 100 headers")
-        http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
         client = SPARQLWrapper(self.endpoint)
         client.setQuery(sparql)
         client.setMethod(POST)

@@ -24,6 +24,7 @@ from .rdf import (
     BIBO,
     OA,
     PREFIXES,
+    PROV,
     arm_iri,
     case_iri,
     claim_iri,
@@ -64,7 +65,7 @@ RDF_TYPE = iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = iri("http://www.w3.org/2000/01/rdf-schema#label")
 OWL_SAMEAS = iri("http://www.w3.org/2002/07/owl#sameAs")
 SKOS_ALT = iri("http://www.w3.org/2004/02/skos/core#altLabel")
-PROV_DERIVED = iri("http://www.w3.org/ns/prov#wasDerivedFrom")
+PROV_DERIVED = iri(PROV + "wasDerivedFrom")
 DCT = "http://purl.org/dc/terms/"
 XSD_INTEGER, XSD_BOOLEAN = iri(XSD + "integer"), iri(XSD + "boolean")
 OWL_RATIONAL = PREFIXES["owl"] + "rational"

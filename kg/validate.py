@@ -194,7 +194,7 @@ def merged_checks(folder: Path) -> list[tuple[str, str, str]]:
 def check_merged(store: Any, folder: Path) -> list[Problem]:
     """Run the merged-release checks on the release's store, whose default graph holds every
     triple once (kg.release.write_store); one Problem per offending row, naming the check.
-    The default graph, not the union of the named graphs: the same answers, 5-9x faster at 10^5."""
+    The default graph, not the union of the named graphs: the same answers, 2-9x faster at 10^5."""
     problems = []
     for name, severity, text in merged_checks(folder):
         if severity != "error":

@@ -227,7 +227,7 @@ def test_oxigraph_serves_the_release_store_as_it_is(name, release_server, releas
     assert here.rows and _canonical(there) == _canonical(here)
 
 
-def test_an_answer_with_a_header_per_dataset_graph_is_read(tmp_path):
+def test_an_answer_with_a_header_per_dataset_graph_is_read():
     """Virtuoso echoes each named-graph-uri as a response header; 150 graphs are 150 headers."""
     import http.server
     import threading
