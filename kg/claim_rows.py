@@ -209,12 +209,15 @@ def has_standard_row(text: str) -> bool:
     return bool(_BLOCK.search(text))
 
 
+_FIGURE, _READING = re.compile(r"figure[A-Z]?"), re.compile(r"isReading[A-Z]?")
+
+
 def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
                        every_place: bool = False) -> list[dict[str, Any]]:
     """One row per figure (equal `figure*` columns): the one stating the most, ties to the first;
     `every_place` keeps all."""
-    keys = [v for v in variables if re.fullmatch(r"figure[A-Z]?", v)]
-    flags = [v for v in variables if re.fullmatch(r"isReading[A-Z]?", v)]
+    keys = [v for v in variables if _FIGURE.fullmatch(v)]
+    flags = [v for v in variables if _READING.fullmatch(v)]
     if flags:    # Virtuoso answers a boolean expression as the integer 0 or 1
         rows = [{**r, **{f: _boolean(r[f]) for f in flags if r.get(f) is not None}} for r in rows]
     best: dict[tuple[object, ...], int] = {}

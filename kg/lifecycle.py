@@ -31,8 +31,21 @@ def include_retracted_flag(query: str, raw: object) -> bool:
 
 def without_retracted(result: Result, store: Store) -> Result:
     """Leave out rows about a retracted or superseded claim (they stay in the release and resolve)."""
-    gone = {r["c"] for r in store.select(_RETRACTED).rows}
-    if not gone or not result.rows:
+    if not result.rows:
+        return result
+    gone = {r["c"] for r in _retracted(store).rows}
+    if not gone:
         return result
     rows = [r for r in result.rows if not any(v in gone for v in r.values() if v is not None)]
     return Result(result.variables, rows, result.seconds)
+
+
+def _retracted(store: Store) -> Result:
+    """Asked once per read-only store (its data cannot change), else each time: the question
+    cost as much as a sub-millisecond lookup itself."""
+    memo = getattr(store, "memo", None)
+    if memo is None:
+        return store.select(_RETRACTED)
+    if _RETRACTED not in memo:
+        memo[_RETRACTED] = store.select(_RETRACTED)
+    return memo[_RETRACTED]

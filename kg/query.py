@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import stat
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -192,20 +193,28 @@ def load_queries(folder: Path | None = None) -> dict[str, NamedQuery]:
 
 
 def get_query(name: str, folder: Path | None = None) -> NamedQuery:
-    folder = Path(folder or queries_dir())
-    path = folder / f"{name}.rq"
-    if not path.is_file():
+    path = _query_path(str(folder or queries_dir()), name)
+    try:
+        found = path.stat()
+    except OSError:
+        found = None
+    if found is None or not stat.S_ISREG(found.st_mode):
         import difflib
-        names = sorted(p.stem for p in Path(folder).glob("*.rq"))
+        names = sorted(p.stem for p in path.parent.glob("*.rq"))
         close = difflib.get_close_matches(name, names, n=3)
         hint = f"; did you mean {' or '.join(close)}?" if close else "; `kg query --list` shows them"
         raise QueryError(f"unknown query {name!r}{hint}")
-    return load_query(path)
+    return _load_query(path, found.st_mtime_ns)
+
+
+@lru_cache(maxsize=512)
+def _query_path(folder: str, name: str) -> Path:   # building Paths was a sixth of a lookup's time
+    return Path(folder) / f"{name}.rq"
 
 
 def term_index(ontology_dir: Path | None = None) -> TermIndex:
     """Term ids, labels, synonyms and abbreviations from the ontology template (cached per process)."""
-    return _term_index(Path(ontology_dir or project_dir("ontology")))
+    return _term_index(Path(ontology_dir) if ontology_dir else project_dir("ontology"))
 
 
 @lru_cache(maxsize=4)
@@ -345,8 +354,9 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
 
 
 def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter columns (SEP-0007); one row per figure
-    return Result((keep := [v for v in result.variables if v not in q.params]), one_row_per_figure(
-        keep, [{k: r.get(k) for k in keep} for r in result.rows], q.kind == "provenance"), result.seconds)
+    keep = [v for v in result.variables if v not in q.params]
+    rows = result.rows if keep == result.variables else [{k: r.get(k) for k in keep} for r in result.rows]
+    return Result(keep, one_row_per_figure(keep, rows, q.kind == "provenance"), result.seconds)
 
 
 #: every instance of a class (SELECT ?x) or whether ?x is one (ASK)

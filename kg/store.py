@@ -190,6 +190,7 @@ class EmbeddedStore:
         self.allow_service = allow_service
         self.load_seconds = 0.0
         self._has_default: bool | None = None
+        self.memo: dict[str, Result] | None = None    # a read-only store's side answers (kg.lifecycle)
 
     @classmethod
     def from_release(cls, release: Path) -> EmbeddedStore:
@@ -220,6 +221,7 @@ class EmbeddedStore:
             self = cls(ox.Store.read_only(str(folder)))
         except OSError as err:
             raise KGError(f"cannot open the store {folder}: {err}") from err
+        self.memo = {}
         self.load_seconds = time.perf_counter() - start
         return self
 

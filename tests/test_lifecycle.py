@@ -53,6 +53,25 @@ def test_a_retracted_claim_is_left_out_unless_asked(retracted_release):
     assert store.ask(f"ASK {{ <{iri}> <https://w3id.org/bcmkg/vocab/retractedOn> ?d }}")
 
 
+def test_a_read_only_store_is_asked_for_its_retractions_once(retracted_release, monkeypatch):
+    """The release's store cannot change, so which claims are retracted is asked once per store,
+    not once per query (it cost as much as a lookup); a store that can change is asked each time."""
+    from kg import lifecycle
+    asked: list[str] = []
+    real_select = EmbeddedStore.select
+    monkeypatch.setattr(EmbeddedStore, "select", lambda self, sparql, bindings=None: (
+        asked.append(sparql), real_select(self, sparql, bindings))[1])
+    iri = "https://w3id.org/bcmkg/id/claim/tiny/hr-hazard"
+    read_only = EmbeddedStore.open(retracted_release)
+    for _ in range(3):
+        assert not any(iri in str(v) for r in run("hazard_ratios", {}, read_only).rows for v in r.values())
+    assert asked.count(lifecycle._RETRACTED) == 1
+    in_memory = EmbeddedStore.from_release(retracted_release)
+    run("hazard_ratios", {}, in_memory)
+    run("hazard_ratios", {}, in_memory)
+    assert asked.count(lifecycle._RETRACTED) == 3
+
+
 def test_the_export_marks_it(retracted_release):
     rows = {r["claim_id"]: r for r in csv.DictReader(io.StringIO(export_claims(retracted_release, "csv")))}
     assert rows["hr-hazard"]["retracted_on"] == "2026-11-30"
