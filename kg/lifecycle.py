@@ -43,7 +43,7 @@ def without_retracted(result: Result, store: Store) -> Result:
 def _retracted(store: Store) -> Result:
     """Asked once per read-only store (its data cannot change), else each time: the question
     cost as much as a sub-millisecond lookup itself."""
-    memo = getattr(store, "memo", None)
+    memo: dict[str, Result] | None = getattr(store, "memo", None)
     if memo is None:
         return store.select(_RETRACTED)
     if _RETRACTED not in memo:
