@@ -24,7 +24,7 @@ from .errors import KGError
 from .export import claim_rows, columns, model_columns
 from .model import BY_KEY
 from .paths import project_dir
-from .rdf import BCMKG
+from .rdf import BCD, BCMKG, BIBO, OA, OBO, prefix_block
 from .records import as_number
 from .store import Store, open_store
 
@@ -32,14 +32,13 @@ __all__ = ["claim_resource", "evidence_resource", "document_bundle", "write_fhir
            "VOCAB", "SYSTEMS"]
 
 VOCAB = str(BCMKG)                 # the code system of our own concepts
-CLAIM = "https://w3id.org/bcmkg/id/claim/"
+CLAIM = BCD + "claim/"
 UCUM = "http://unitsofmeasure.org"
 ROLE = "http://terminology.hl7.org/CodeSystem/variable-role"
 #: SSSOM prefix -> FHIR code system (NCIt, SNOMED CT and MONDO as registered in HL7 THO; the other OBO
 #: ontologies by the same OBO convention)
 SYSTEMS = {"NCIT": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "SCTID": "http://snomed.info/sct",
-           **{p: f"http://purl.obolibrary.org/obo/{p.lower()}.owl" for p in ("MONDO", "UBERON", "OBI", "STATO",
-                                                                           "MAXO")}}
+           **{p: f"{OBO}{p.lower()}.owl" for p in ("MONDO", "UBERON", "OBI", "STATO", "MAXO")}}
 UNITS = {"percent": "%", "month": "mo", "year": "a", "week": "wk", "day": "d", "mm": "mm", "cm": "cm", "Gy": "Gy",
          "ratio": "1"}
 COMPARATOR = {"less than": "<", "up to": "<=", "at most": "<=", "at least": ">=", "over": ">", "more than": ">"}
@@ -300,8 +299,8 @@ def _fhir_id(text: str) -> str:
     return clean if len(clean) <= 64 else clean[:55] + "-" + hashlib.sha256(clean.encode()).hexdigest()[:8]
 
 
-_DOCS = ("PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/> PREFIX dcterms: <http://purl.org/dc/terms/> "
-         "SELECT ?doc ?title ?year WHERE { ?doc a bcmkg:SourceDocument OPTIONAL { ?doc dcterms:title ?title } "
+_DOCS = (prefix_block()
+         + "SELECT ?doc ?title ?year WHERE { ?doc a bcmkg:SourceDocument OPTIONAL { ?doc dcterms:title ?title } "
          "OPTIONAL { ?doc dcterms:date ?year } }")
 
 
@@ -313,7 +312,7 @@ def _documents(store: Store) -> dict[str, dict[str, str]]:
 def document_bundle(doc_iri: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
     """A collection Bundle of one document's Evidence resources (fullUrl = the claim IRI)."""
     return {"resourceType": "Bundle", "id": _fhir_id(doc_iri.rsplit("/", 1)[-1]), "type": "collection",
-            "identifier": {"system": "https://w3id.org/bcmkg/id/document/", "value": doc_iri.rsplit("/", 1)[-1]},
+            "identifier": {"system": BCD + "document/", "value": doc_iri.rsplit("/", 1)[-1]},
             "entry": [{"fullUrl": res["url"], "resource": res} for res in resources]}
 
 
@@ -368,11 +367,11 @@ def _rows(release: Path, stamp: int) -> dict[str, dict[str, str]]:
     return {r["claim_iri"]: r for r in claim_rows(release)}
 
 
-_ROW = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/> "
-        "SELECT ?s ?p ?o ?l WHERE { { ?c ?p ?o BIND(?c AS ?s) } "          # ?c bound in each group (bottom-up safe)
-        "UNION { ?c <http://www.w3.org/ns/prov#wasDerivedFrom>|bcmkg:aboutStudy|bcmkg:evidence ?s . ?s ?p ?o } "
+_ROW = (prefix_block()
+        + "SELECT ?s ?p ?o ?l WHERE { { ?c ?p ?o BIND(?c AS ?s) } "          # ?c bound in each group (bottom-up safe)
+        "UNION { ?c prov:wasDerivedFrom|bcmkg:aboutStudy|bcmkg:evidence ?s . ?s ?p ?o } "
         "UNION { ?c bcmkg:aboutStudy/bcmkg:describedIn ?s . ?s ?p ?o } "
-        "UNION { ?c bcmkg:evidence/<http://www.w3.org/ns/oa#hasSelector> ?s . ?s ?p ?o } "
+        "UNION { ?c bcmkg:evidence/oa:hasSelector ?s . ?s ?p ?o } "
         "OPTIONAL { ?o rdfs:label ?l } }")
 
 
@@ -407,12 +406,12 @@ def _row_from_store(store: Store, claim_iri: str) -> dict[str, str] | None:
         r[col] = (value if col.endswith("_iri") or f.kind not in ("term", "enum") else labels.get(value, value)
                   if f.kind == "term" else words.get(value[len(VOCAB):], value))
     doc, study = first(claim_iri, PROV_DERIVED), first(claim_iri, VOCAB + "aboutStudy")
-    bibo = "http://purl.org/ontology/bibo/doi"
+    bibo = BIBO + "doi"
     r.update(document_iri=doc, document=first(doc, VOCAB + "corpusFile"), doi=first(doc, bibo), study_iri=study,
              study=labels.get(study, study.rsplit("/", 1)[-1]),
              study_doi=first(first(study, VOCAB + "describedIn"), bibo))
     designs = sorted(set(data.get(study, {}).get(VOCAB + "design", [])))
     r.update(study_design_iri="; ".join(designs), study_design="; ".join(labels.get(d, d) for d in designs))
-    sel = first(first(claim_iri, VOCAB + "evidence"), "http://www.w3.org/ns/oa#hasSelector")
-    r.update(span_start=first(sel, "http://www.w3.org/ns/oa#start"), span_end=first(sel, "http://www.w3.org/ns/oa#end"))
+    sel = first(first(claim_iri, VOCAB + "evidence"), OA + "hasSelector")
+    r.update(span_start=first(sel, OA + "start"), span_end=first(sel, OA + "end"))
     return r

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from .rdf import BCMKG
+from .rdf import BCMKG, prefix_block
 
 if TYPE_CHECKING:
     from .ontology.terms import TermIndex
@@ -28,11 +28,11 @@ __all__ = ["COLUMNS", "matched_via"]
 COLUMNS = {"MetastaticBreastCancer": ("siteLabel", "site"), "Modality": ("modalityLabel", "modality"),
            "BreastCancerSubtype": ("subtypeLabel", "subtype"), "Endpoint": ("endpointLabel", "endpoint")}
 _VOCAB = str(BCMKG)
-_UNDER = ("SELECT ?l ?how ?asked WHERE {\n"
-          "  { ?t <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?asked BIND(\"sub\" AS ?how) }\n  UNION\n"
-          "  { ?t (<http://www.w3.org/2000/01/rdf-schema#subClassOf>|<" + _VOCAB + "componentModality>)* ?asked "
+_UNDER = (prefix_block() + "SELECT ?l ?how ?asked WHERE {\n"
+          "  { ?t rdfs:subClassOf* ?asked BIND(\"sub\" AS ?how) }\n  UNION\n"
+          "  { ?t (rdfs:subClassOf|bcmkg:componentModality)* ?asked "
           "BIND(\"part\" AS ?how) }\n"
-          "  ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l }")
+          "  ?t rdfs:label ?l }")
 
 
 def matched_via(params: Mapping[str, Any], bindings: Mapping[str, Term], result: Result, store: Store,

@@ -18,7 +18,7 @@ import networkx as nx
 
 from .errors import KGError
 from .export import claim_rows
-from .rdf import BCMKG
+from .rdf import BCMKG, prefix_block
 from .records import as_number
 from .store import open_store
 
@@ -38,8 +38,7 @@ LEVELS: dict[str, int] = {
 FORMATS = ("graphml", "gexf", "json")
 QUANTITY = ("modality_iri", "endpoint_iri", "statistic_iri", "time_point", "time_point_unit")   # what a figure measures
 
-_P = ("PREFIX bcmkg: <https://w3id.org/bcmkg/vocab/> PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX rdfs: "
-      "<http://www.w3.org/2000/01/rdf-schema#> PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX bibo: <http://purl.org/ontology/bibo/>\n")
+_P = prefix_block()
 _QUERIES = {
     "docs": "SELECT ?s ?title ?doi WHERE { ?s a bcmkg:SourceDocument OPTIONAL { ?s dcterms:title ?title } "
             "OPTIONAL { ?s bibo:doi ?doi } }",

@@ -25,6 +25,7 @@ from .rdf import (
     OA,
     PREFIXES,
     PROV,
+    XSD,
     arm_iri,
     case_iri,
     claim_iri,
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 Term = ox.NamedNode | ox.Literal
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _NODES: dict[str, ox.NamedNode] = {}
 
 
@@ -61,12 +61,12 @@ def V(name: str) -> ox.NamedNode:          # noqa: N802  (a bcmkg: term, as V(na
     return iri(BCMKG + name)
 
 
-RDF_TYPE = iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_LABEL = iri("http://www.w3.org/2000/01/rdf-schema#label")
-OWL_SAMEAS = iri("http://www.w3.org/2002/07/owl#sameAs")
-SKOS_ALT = iri("http://www.w3.org/2004/02/skos/core#altLabel")
+RDF_TYPE = iri(PREFIXES["rdf"] + "type")
+RDFS_LABEL = iri(PREFIXES["rdfs"] + "label")
+OWL_SAMEAS = iri(PREFIXES["owl"] + "sameAs")
+SKOS_ALT = iri(PREFIXES["skos"] + "altLabel")
 PROV_DERIVED = iri(PROV + "wasDerivedFrom")
-DCT = "http://purl.org/dc/terms/"
+DCT = PREFIXES["dcterms"]
 XSD_INTEGER, XSD_BOOLEAN = iri(XSD + "integer"), iri(XSD + "boolean")
 OWL_RATIONAL = PREFIXES["owl"] + "rational"
 
