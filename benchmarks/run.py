@@ -125,7 +125,8 @@ elif args["step"] == "load":
                   default_graph=args.get("default_graph"))
 else:
     from kg.query import load_queries, bind, run
-    from kg.store import EmbeddedStore, RdflibStore, RemoteStore, with_values
+    from kg.store import EmbeddedStore, RemoteStore, with_values
+    from benchmarks.rdflib_store import RdflibStore
     if args["step"] == "embedded":
         eng = EmbeddedStore.open(Path(args["release"]))
         def raw(text, b):

@@ -19,7 +19,8 @@ Parameters always arrive as typed terms, never as text: a `VALUES` block of term
 N-Triples syntax (`str()` of a pyoxigraph term, which escapes quotes; IRIs checked with
 `kg.rdf.check_iri`), placed as the first element of the query's outer `WHERE` group (a
 trailing VALUES clause would be joined only after GROUP BY and FILTER, which changes the
-meaning of aggregate and threshold queries). Both engines use it: on pyoxigraph it was
+meaning of aggregate and threshold queries), and in place of each `# @parameters` comment (a
+subquery the author marks, evaluated for the values asked). Both engines use it: on pyoxigraph it was
 measured 1.2-13x faster than `substitutions=` (SEP-0007 pre-binding) at 2x10^4 claims,
 because Oxigraph plans the join from the bound values. `EmbeddedStore(binding="substitutions")`
 keeps the other path, and the contract test runs both. Where the outer WHERE is, and whether
@@ -28,7 +29,7 @@ IRIs are blanked out (same offsets), so a `#` comment or a string cannot hide or
 
     >>> open_store().select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"].value  # doctest: +SKIP
 
-`RdflibStore` (SELECT only) exists so the benchmark can measure rdflib against Oxigraph.
+rdflib, the naive peer, is measured by the benchmark (`benchmarks/rdflib_store.py`).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ from .errors import KGError, QueryError
 from .paths import release_dir
 from .rdf import check_iri
 
-__all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "RdflibStore", "open_store",
+__all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "open_store",
            "values_block", "with_values", "uses_service", "materialise", "STORE_DIR"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal      # pyoxigraph terms everywhere in the engine
@@ -136,14 +137,31 @@ def values_block(bindings: Mapping[str, Term]) -> str:
 
 
 def with_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
-    """Insert the VALUES block as the first element of the outer WHERE group."""
+    """Insert the VALUES block as the first element of the outer WHERE group, and in place of
+    each `# @parameters` comment (the author's mark on a subquery or UNION branch where the
+    parameters mean what they mean outside: Oxigraph evaluates a subquery on its own, for every
+    site and modality, before the outer VALUES joins it)."""
     block = values_block(bindings or {})
     if not block:
         return sparql
     at = _where_offset(sparql)
     if at < 0:
         raise QueryError("query has no WHERE { ... } to bind parameters into")
-    return sparql[:at] + "\n  " + block + "\n" + sparql[at:]
+    pieces, start = [sparql[:at], "\n  " + block + "\n"], at
+    for begin, end in _marks(sparql):
+        if begin > at:
+            pieces += [sparql[start:begin], block]
+            start = end
+    return "".join(pieces) + sparql[start:]
+
+
+PARAMS_MARK = "# @parameters"     # a comment that starts so is replaced by the VALUES block
+
+
+@lru_cache(maxsize=1024)
+def _marks(sparql: str) -> tuple[tuple[int, int], ...]:
+    """The spans of the `# @parameters` comments (not of those words inside a string or an IRI)."""
+    return tuple(m.span() for m in _NOISE.finditer(sparql) if m.group().startswith(PARAMS_MARK))
 
 
 def materialise(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple],
@@ -280,32 +298,6 @@ def _checked(term: Term) -> Term:
     elif not isinstance(term, ox.Literal):
         raise QueryError(f"cannot bind {term!r}: only IRIs and literals can be parameters")
     return term
-
-
-# --- rdflib in memory (benchmark baseline only) --------------------------------------
-
-class RdflibStore:
-    """rdflib's memory Dataset; kept to measure it, not as a default (12-15x slower to load). SELECT only."""
-
-    name = "rdflib"
-
-    def __init__(self, release: Path):
-        from rdflib import Dataset
-        start = time.perf_counter()
-        self.ds = Dataset(default_union=True)
-        self.ds.parse(str(Path(release) / "graph.trig"), format="trig")
-        self.load_seconds = time.perf_counter() - start
-
-    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Result:
-        from .rdf import to_ox
-        start = time.perf_counter()
-        # rdflib's initBindings is applied late for aggregates; the VALUES block keeps
-        # the same meaning as the other engines.
-        answer = self.ds.query(with_values(sparql, bindings))
-        names = [str(v) for v in answer.vars or []]
-        rows = [{n: None if r[i] is None else to_ox(r[i]) for i, n in enumerate(names)}  # type: ignore[index]
-                for r in answer]
-        return Result(names, rows, time.perf_counter() - start)
 
 
 # --- remote: any SPARQL 1.1 endpoint -------------------------------------------------

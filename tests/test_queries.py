@@ -669,6 +669,23 @@ def test_where_in_a_comment_or_string_does_not_move_the_bindings():
     assert bound.index('VALUES (?x) { ("a") }') > bound.index("\nWHERE {")
 
 
+def test_the_parameters_are_bound_where_a_query_marks_them_too(engine):
+    """`# @parameters` in a subquery gets the VALUES block as well, so Oxigraph evaluates the subquery
+    for the values asked; the answer is the one the outer VALUES alone gives. The words in a string
+    are not a mark."""
+    text = ('SELECT ?site ?n WHERE {\n  { SELECT ?site (COUNT(?c) AS ?n) WHERE {\n      # @parameters: the site\n'
+            '      ?c <https://w3id.org/bcmkg/vocab/metastaticSite> ?site } GROUP BY ?site }\n'
+            '  BIND("# @parameters" AS ?word) }')
+    bound = with_values(text, {"site": ox.NamedNode("https://w3id.org/bcmkg/vocab/LiverMetastasis")})
+    assert bound.count("VALUES (?site)") == 2 and "# @parameters: the site" not in bound
+    assert 'BIND("# @parameters" AS ?word)' in bound
+    unmarked = with_values(text.replace("# @parameters", "# no mark"),
+                           {"site": ox.NamedNode("https://w3id.org/bcmkg/vocab/LiverMetastasis")})
+    assert unmarked.count("VALUES (?site)") == 1
+    marked, outer = engine.select(bound).rows, engine.select(unmarked).rows
+    assert marked == outer and len(marked) == 1 and int(marked[0]["n"].value) > 0
+
+
 def test_no_query_declares_a_reserved_parameter():
     """kg.query(name, store=, release=, **params): a parameter named store or release could not be passed."""
     assert RESERVED_PARAMS >= {"store", "release"}      # kg.query's own keywords (include_retracted too, e94d581)
