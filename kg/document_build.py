@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import InputError, Problem
-from .evidence import comparison_key, figure_key
+from .evidence import comparison_key, figure_key, population_key
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -66,6 +66,7 @@ class DocumentBuild:
     figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
     facets: list[list[str]] = field(default_factory=list)           # [claim id, kind, study, modality, site] (kg/summary.py)
     comparisons: list[list[str]] = field(default_factory=list)      # [claim id, what makes two figures comparable]
+    populations: list[list[str]] = field(default_factory=list)      # [claim id, statistic, median/rate population]
     document_studies: list[str] = field(default_factory=list)       # studies that are a document's own statements
     exclusions: int = 0
     nt: bytes = field(repr=False, default=b"")
@@ -147,6 +148,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         facets=[[c.id, c.kind, c.study, str(c.values.get("modality") or ""), str(c.values.get("site") or "")]
                 for c in source.claims],
         comparisons=[[c.id, key] for c in source.claims if (key := comparison_key(c))],
+        populations=[[c.id, str(c.values["statistic"]), key] for c in source.claims if (key := population_key(c))],
         document_studies=[st.id for st in source.studies if st.is_document],
         exclusions=len(source.exclusions),
         nt=nt), sample=sample)

@@ -145,6 +145,24 @@ def test_comparable_with_equals_the_live_key(release):
         == {("bclm-review-zh/ruiz2018-a-os-5y", "bclm-review-zh/ruiz2018-b-os-5y")}
 
 
+def test_rate_of_same_population_equals_the_live_pairing(release):
+    # how median_rate_inconsistencies paired a median with a rate in SPARQL before the build derived
+    # the pairs (kg/evidence.py population_key): study, endpoint, modality and subtype
+    side = """{{ SELECT ?{c} ?study ?ep ?mKey ?sKey WHERE {{ ?{c} <{V}statisticType> <{V}{st}> ;
+               <{V}aboutStudy> ?study ; <{V}endpoint> ?ep .
+             OPTIONAL {{ ?{c} <{V}modality> ?m }} OPTIONAL {{ ?{c} <{V}subtype> ?s }}
+             BIND(COALESCE(STR(?m), "") AS ?mKey) BIND(COALESCE(STR(?s), "") AS ?sKey) }} }}"""
+    store = _union(release)
+    live = {(r["a"].value, r["b"].value) for r in store.query(
+        "SELECT ?a ?b WHERE { " + side.format(c="a", st="Median", V=V) + side.format(c="b", st="RateAtTimePoint", V=V)
+        + " }")}
+    derived = {(r["a"].value, r["b"].value)
+               for r in store.query(f"SELECT ?a ?b WHERE {{ ?a <{V}rateOfSamePopulation> ?b }}")}
+    assert derived == live and len(live) == 198        # 198 median-rate pairs on the corpus
+    claim = "https://w3id.org/bcmkg/id/claim/bclm-review-zh/"
+    assert (claim + "ruiz2017-os-median", claim + "ruiz2017-os-3y") in derived
+
+
 _KEY = f"""?c a <{V}OutcomeClaim> ; <{V}aboutStudy> ?study ; <{V}endpoint> ?ep ; <{V}statisticType> ?st ;
              <{V}value> ?printed ; <{V}unit> ?unit .
           FILTER(?st != <{V}IndividualValue>)
