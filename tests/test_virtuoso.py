@@ -58,9 +58,11 @@ VIRTUOSO_CANNOT = {
     **{name: _UNBOUND_CHAIN for name in ["flagship", "median_ranges", "median_threshold"]},
     **{name: _NOT_ISOLATED for name in ["disagreements", "proportion_threshold", "randomized_trials",
                                         "selection_criteria", "surgery_vs_control"]},
-    **{name: "Virtuoso 7.2 needs one end of a `*` property path bound by equality (error TR..., or no rows); "
-             "the query's path ends are bound only by the parameters' join"
-       for name in ["modality_vs_modality", "evidence_for_against"]},
+    "modality_vs_modality": "Virtuoso 7.2 needs one end of a `*` property path bound by equality (error TR..., "
+                            "or no rows); the query's path ends are bound only by the parameters' join",
+    "evidence_for_against": "Virtuoso 7.2 runs past its 30 s MaxQueryExecutionTime on the VALUES that "
+                            "`# @parameters` puts in each branch's subquery and keeps the server busy, so every "
+                            "later query times out (without the marks: 1 row of 38, in 1.5 s)",
     "range_end_conflicts": "Virtuoso 7.2 answers the IF(EXISTS ..., true, EXISTS ...) of `marked` as the integer 0, "
                            "not a boolean (it may also exceed the test ini's 30 s limit)",
     "sample_size_conflicts": "Virtuoso 7.2 raises SL001: STRAFTER() of the grouped MIN(?sortA) is not a string to it",
@@ -109,7 +111,13 @@ def remote(endpoint) -> RemoteStore:
     return store
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=VIRTUOSO_CANNOT[n], strict=True))
+#: not run at all: Virtuoso would still be busy with them when the next query comes
+VIRTUOSO_HOLDS = {"evidence_for_against"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.skip(reason=VIRTUOSO_CANNOT[n]))
+                                  if n in VIRTUOSO_HOLDS else
+                                  pytest.param(n, marks=pytest.mark.xfail(reason=VIRTUOSO_CANNOT[n], strict=True))
                                   if n in VIRTUOSO_CANNOT else n for n in sorted(load_queries())])
 def test_same_answer_virtuoso_and_embedded(name, remote, disk_store):
     params = get_query(name).example_params()
