@@ -188,7 +188,8 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
         for claim_id, statistic, key in b.populations:
             populations.setdefault(key, {}).setdefault(statistic, []).append(
                 ox.NamedNode(str(claim_iri(b.doc_id, claim_id))))
+    medians, rates = MEDIAN_RATE
     for by_statistic in populations.values():
         triples += [ox.Triple(median, prop["rateOfSamePopulation"], rate)
-                    for median in by_statistic.get("Median", []) for rate in by_statistic.get("RateAtTimePoint", [])]
+                    for median in by_statistic.get(medians, []) for rate in by_statistic.get(rates, [])]
     return b"".join(sorted(set(nt_bytes(triples).splitlines(keepends=True))))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .errors import QueryError
 from .rdf import BCMKG
-from .store import Result, Store
+from .store import Result, Store, select_once
 
 __all__ = ["include_retracted_flag", "without_retracted"]
 
@@ -33,19 +33,9 @@ def without_retracted(result: Result, store: Store) -> Result:
     """Leave out rows about a retracted or superseded claim (they stay in the release and resolve)."""
     if not result.rows:
         return result
-    gone = {r["c"] for r in _retracted(store).rows}
+    gone = {r["c"] for r in select_once(store, _RETRACTED).rows}   # asked once per release store
     if not gone:
         return result
     rows = [r for r in result.rows if not any(v in gone for v in r.values() if v is not None)]
     return Result(result.variables, rows, result.seconds)
 
-
-def _retracted(store: Store) -> Result:
-    """Asked once per read-only store (its data cannot change), else each time: the question
-    cost as much as a sub-millisecond lookup itself."""
-    memo: dict[str, Result] | None = getattr(store, "memo", None)
-    if memo is None:
-        return store.select(_RETRACTED)
-    if _RETRACTED not in memo:
-        memo[_RETRACTED] = store.select(_RETRACTED)
-    return memo[_RETRACTED]

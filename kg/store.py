@@ -49,7 +49,7 @@ from .paths import release_dir
 from .rdf import check_iri
 
 __all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "open_store",
-           "values_block", "with_values", "uses_service", "materialise", "STORE_DIR"]
+           "values_block", "with_values", "uses_service", "materialise", "select_once", "STORE_DIR"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal      # pyoxigraph terms everywhere in the engine
 STORE_DIR = "store"          # <release>/store/: the on-disk Oxigraph store the build writes
@@ -208,7 +208,7 @@ class EmbeddedStore:
         self.allow_service = allow_service
         self.load_seconds = 0.0
         self._has_default: bool | None = None
-        self.memo: dict[str, Result] | None = None    # a read-only store's side answers (kg.lifecycle)
+        self.memo: dict[str, Result] | None = None    # a read-only store's side answers (select_once)
 
     @classmethod
     def from_release(cls, release: Path) -> EmbeddedStore:
@@ -289,6 +289,17 @@ class EmbeddedStore:
 
     def construct(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
         return list(_expect(self.raw(sparql, bindings), ox.QueryTriples, "CONSTRUCT or DESCRIBE"))
+
+
+def select_once(store: Store, sparql: str) -> Result:
+    """A SELECT without parameters, answered once per read-only store (its data cannot change),
+    else asked each time: for the query layer's side questions, which cost as much as a lookup."""
+    memo: dict[str, Result] | None = getattr(store, "memo", None)
+    if memo is None:
+        return store.select(sparql)
+    if sparql not in memo:
+        memo[sparql] = store.select(sparql)
+    return memo[sparql]
 
 
 def _checked(term: Term) -> Term:
