@@ -64,7 +64,7 @@ class DocumentBuild:
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
     case_studies: list[list[str]] = field(default_factory=list)     # [patient case id, study id]
     figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
-    facets: list[list[str]] = field(default_factory=list)           # [claim id, kind, study, modality, site] (kg/summary.py)
+    facets: list[list[str]] = field(default_factory=list)   # [claim, kind, study, modality, site, endpoint, statistic]
     comparisons: list[list[str]] = field(default_factory=list)      # [claim id, what makes two figures comparable]
     populations: list[list[str]] = field(default_factory=list)      # [claim id, statistic, median/rate population]
     document_studies: list[str] = field(default_factory=list)       # studies that are a document's own statements
@@ -145,7 +145,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         claim_studies=[[c.id, c.study] for c in source.claims],
         case_studies=[[c.id, c.study] for c in source.cases],
         figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
-        facets=[[c.id, c.kind, c.study, str(c.values.get("modality") or ""), str(c.values.get("site") or "")]
+        facets=[[c.id, c.kind, c.study, *(str(c.values.get(k) or "") for k in ("modality", "site", "endpoint", "statistic"))]
                 for c in source.claims],
         comparisons=[[c.id, key] for c in source.claims if (key := comparison_key(c))],
         populations=[[c.id, str(c.values["statistic"]), key] for c in source.claims if (key := population_key(c))],

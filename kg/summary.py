@@ -7,6 +7,10 @@ site already, so it writes the counts into a named graph of their own (`graph/su
 - one `bcmkg:ModalitySiteSummary` node per modality × site that claims state both of, with the
   claims, studies and documents among outcome claims (`bcmkg:outcomeClaims`, ...) and among all
   claims that carry a modality and a site (`bcmkg:allClaims`, ...);
+- below it (`bcmkg:perEndpoint`), one `bcmkg:ModalitySiteEndpointSummary` node per endpoint of its
+  outcome claims that state a statistic and a study: their claims, studies and statistic types
+  (`bcmkg:countedEndpoint`, `bcmkg:outcomeClaims`, `bcmkg:outcomeStudies`, `bcmkg:statisticsReported`),
+  the cells of `evidence_matrix`;
 - per document, `bcmkg:claimCount`, `bcmkg:outcomeClaimCount`, `bcmkg:studyCount` and
   `bcmkg:exclusionCount` (`claims_per_document`, `documents`);
 - per study, across all documents, `bcmkg:studyClaimCount` (the nodes about it: claims and
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .model import CLAIM_CLASSES
-from .rdf import BCD, BCMKG, XSD, nt_bytes, study_iri
+from .rdf import BCD, BCMKG, PREFIXES, XSD, nt_bytes, study_iri
 
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
@@ -31,6 +35,7 @@ __all__ = ["summary_graph", "COUNTED_KINDS"]
 
 #: the kinds `claims_per_modality_site` counts with kind=all (outcome claims alone with kind=outcome)
 COUNTED_KINDS = ("outcome", "prognostic_factor", "characteristic", "selection_criterion")
+RDF_TYPE = PREFIXES["rdf"] + "type"
 
 
 def _count(n: int) -> ox.Literal:
@@ -52,25 +57,47 @@ def _study_counts(built: list[DocumentBuild]) -> list[ox.Triple]:
             for t in (ox.Triple(iri, claims, _count(len(nodes[study]))), ox.Triple(iri, docs, _count(len(documents[study]))))]
 
 
+def _endpoint_cells(endpoints: dict[tuple[str, str, str], dict[str, set[str]]]) -> list[ox.Triple]:
+    """Each modality × site summary's outcome claims per endpoint: the evidence matrix's cells."""
+    v = {p: ox.NamedNode(str(BCMKG[p])) for p in (
+        "perEndpoint", "countedEndpoint", "outcomeClaims", "outcomeStudies", "statisticsReported")}
+    a, cls = ox.NamedNode(RDF_TYPE), ox.NamedNode(str(BCMKG["ModalitySiteEndpointSummary"]))
+    triples = []
+    for (modality, site, endpoint), cell in endpoints.items():
+        node = ox.NamedNode(str(BCD[f"summary/{modality}--{site}--{endpoint}"]))
+        triples += [ox.Triple(ox.NamedNode(str(BCD[f"summary/{modality}--{site}"])), v["perEndpoint"], node),
+                    ox.Triple(node, a, cls), ox.Triple(node, v["countedEndpoint"], ox.NamedNode(str(BCMKG[endpoint]))),
+                    ox.Triple(node, v["outcomeClaims"], _count(len(cell["c"]))),
+                    ox.Triple(node, v["outcomeStudies"], _count(len(cell["s"]))),
+                    ox.Triple(node, v["statisticsReported"], ox.Literal(", ".join(sorted(cell["t"]))))]
+    return triples
+
+
 def summary_graph(built: list[DocumentBuild]) -> bytes:
     """N-Triples of the counts (sorted, so the release stays byte-reproducible)."""
     v = {p: ox.NamedNode(str(BCMKG[p])) for p in (
         "modality", "metastaticSite", "outcomeClaims", "outcomeStudies", "outcomeDocuments", "allClaims",
         "allStudies", "allDocuments", "claimCount", "outcomeClaimCount", "studyCount", "exclusionCount")}
-    a, cls = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(str(BCMKG["ModalitySiteSummary"]))
+    a, cls = ox.NamedNode(RDF_TYPE), ox.NamedNode(str(BCMKG["ModalitySiteSummary"]))
     cells: dict[tuple[str, str], dict[str, set[str]]] = {}
+    endpoints: dict[tuple[str, str, str], dict[str, set[str]]] = {}
     triples: list[ox.Triple] = []
     for b in built:
         doc = ox.NamedNode(str(BCD[f"document/{b.doc_id}"]))
-        kinds = [kind for _, kind, _, _, _ in b.facets]
+        kinds = [kind for _, kind, *_ in b.facets]
         triples += [ox.Triple(doc, v["claimCount"], _count(len(b.facets))),
                     ox.Triple(doc, v["outcomeClaimCount"], _count(kinds.count("outcome"))),
-                    ox.Triple(doc, v["studyCount"], _count(len({study for _, _, study, _, _ in b.facets}))),
+                    ox.Triple(doc, v["studyCount"], _count(len({study for _, _, study, *_ in b.facets}))),
                     ox.Triple(doc, v["exclusionCount"], _count(b.exclusions))]
-        for claim, kind, study, modality, site in b.facets:
+        for claim, kind, study, modality, site, endpoint, statistic in b.facets:
             if kind not in COUNTED_KINDS or not modality or not site:
                 continue
             cell = cells.setdefault((modality, site), {k: set() for k in ("oc", "os", "od", "ac", "as", "ad")})
+            if kind == "outcome" and endpoint and statistic and study:
+                by_endpoint = endpoints.setdefault((modality, site, endpoint), {k: set() for k in ("c", "s", "t")})
+                by_endpoint["c"].add(f"{b.doc_id}/{claim}")
+                by_endpoint["s"].add(study)
+                by_endpoint["t"].add(statistic)
             for prefix, counted in (("a", True), ("o", kind == "outcome")):
                 if counted:
                     cell[prefix + "c"].add(f"{b.doc_id}/{claim}")
@@ -84,6 +111,7 @@ def summary_graph(built: list[DocumentBuild]) -> bytes:
                           ("ac", "allClaims"), ("as", "allStudies"), ("ad", "allDocuments")):
             if cell[key]:
                 triples.append(ox.Triple(node, v[prop], _count(len(cell[key]))))
+    triples += _endpoint_cells(endpoints)
     triples += _study_counts(built)
     assert set(CLAIM_CLASSES) >= set(COUNTED_KINDS)
     return b"".join(sorted(set(nt_bytes(triples).splitlines(keepends=True))))
