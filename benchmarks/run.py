@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import json
 import os
 import random
@@ -278,9 +279,13 @@ def _query_rows(rows: list[dict], n: int, triples: int, eng: str, r: dict) -> No
                          ratio=med / raw if raw else "", rows=v["rows"]))
 
 
+TODAY = datetime.datetime.now(datetime.UTC).date().isoformat()
+
+
 def _row(**kw) -> dict:
+    """A results.csv row; `measured` (UTC date) says which run a figure comes from."""
     base = dict(claims="", triples="", engine="", query="", load_s="", cpu_s="", peak_mb="", median_ms="",
-                p95_ms="", raw_median_ms="", ratio="", rows="")
+                p95_ms="", raw_median_ms="", ratio="", rows="", measured=TODAY)
     base.update(kw)
     return base
 
@@ -404,7 +409,7 @@ def main() -> None:
 def read(path: Path) -> list[dict]:
     rows = []
     for r in csv.DictReader(open(path, newline="")):
-        r = _row(**r)
+        r = _row(**{"measured": "", **r})       # rows written before the column: date unknown
         for k in ("claims", "triples"):
             r[k] = int(r[k]) if r[k] else 0
         for k in ("load_s", "cpu_s", "peak_mb", "median_ms", "p95_ms", "raw_median_ms", "ratio"):
@@ -439,6 +444,8 @@ def report(rows: list[dict]) -> None:
              "# Benchmark", "", "Synthetic corpora with the real vocabulary (1,000 claims per document), "
              "measured by `benchmarks/run.py` on this machine (2 cores, shared with other test runs: medians of "
              "runs taken in turns). Each step runs in its own process; peak = ru_maxrss.",
+             "", "Measured on: " + (", ".join(sorted({r["measured"] for r in rows if r["measured"]}))
+                                    or "dates not recorded (rows written before the `measured` column)") + ".",
              "", "## Build and load (seconds)", "",
              "| claims | triples | build (cold) | rebuild (1 document edited) | "
              + " | ".join(h for _, h in LOADS) + " |",
