@@ -403,7 +403,7 @@ def main() -> None:
             if not a.work:
                 shutil.rmtree(work, ignore_errors=True)
         write(rows, a.out)
-    report(rows)
+    report(read(a.out))       # as --report-only does: every row with all its columns
 
 
 def read(path: Path) -> list[dict]:
