@@ -148,8 +148,8 @@ def fewer_collections() -> Iterator[None]:
     """Python's cyclic collector, run less often while a build runs (the document workers and the
     validating process inherit it when they fork). A build makes millions of small objects that
     live until it ends (parsed YAML, claims, N-Triples lines, pyoxigraph terms) and few cycles;
-    at the default threshold (a young collection every 700 allocations) collecting was 10-15 %
-    of a build's CPU time."""
+    at the default threshold (a young collection every 700 allocations) collecting took a sixth
+    of a 10^5-claim build's CPU time (190 -> 159 user-s)."""
     before = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
     try:

@@ -10,7 +10,8 @@ a store started with or without a union default graph. Protocols (`--protocol`):
   Then, unless the store's default graph is already the union of its named graphs, one
   `POST ?default` of N-Triples (each triple once). See docs/benchmark.md for times.
 - `gsp`: SPARQL 1.1 Graph Store Protocol, one `PUT ?graph=<g>` of N-Triples per graph and a
-  `PUT ?default` (Oxigraph, Fuseki, GraphDB; Virtuoso at `/sparql-graph-crud`).
+  `PUT ?default` (Oxigraph, Fuseki, GraphDB; Virtuoso at `/sparql-graph-crud`); a graph of more
+  than PIECE_LINES triples goes as a PUT and then POSTs (merges) of PIECE_LINES.
 - `update`: SPARQL 1.1 Update, `DROP SILENT GRAPH` + `INSERT DATA` per graph, for stores
   without the GSP.
 - `auto` (the default): `dataset`, and `gsp` when the store refuses a dataset (an HTTP
@@ -41,6 +42,7 @@ __all__ = ["load_endpoint", "PROTOCOLS"]
 
 PROTOCOLS = ("auto", "dataset", "gsp", "update")
 TIMEOUT = 900        # seconds per request: a 10^5-claim release is ~3 M quads
+PIECE_LINES = 200_000     # triples per Graph Store request (see _pieces)
 
 
 class _Refused(Exception):
@@ -135,7 +137,8 @@ def _load_default(release: Path, endpoint: str, protocol: str, default_graph: st
         _http(endpoint, "POST", b"DROP SILENT DEFAULT ;\nINSERT DATA {\n" + body + b"}", "application/sparql-update")
     else:
         # after a dataset PUT the default graph is empty: POST adds without a second replace
-        _http(endpoint + sep + "default", "POST" if post else "PUT", body, "application/n-triples")
+        for i, piece in enumerate(_pieces(body)):
+            _http(endpoint + sep + "default", "POST" if post or i else "PUT", piece, "application/n-triples")
     log(f"loaded the default graph ({lines} triples, each once)")
 
 
@@ -168,8 +171,6 @@ def _put_graph(endpoint: str, protocol: str, graph: str, body: bytes) -> None:
         for i, piece in enumerate(_pieces(body)):
             _http(url, "PUT" if i == 0 else "POST", piece, "application/n-triples")
 
-
-PIECE_LINES = 200_000     # triples per Graph Store request
 
 
 def _pieces(body: bytes) -> Iterator[bytes]:

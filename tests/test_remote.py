@@ -282,5 +282,10 @@ def test_a_big_graph_goes_in_pieces_and_keeps_its_blank_nodes(release, embedded,
             there = remote.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ {pattern} }} }}").rows[0]["n"]
             here = embedded.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}").rows[0]["n"]
             assert int(there.value) == int(here.value) > 0, what
+        load.load_endpoint(release, base + "/store", protocol="gsp", log=lambda *_: None)   # into ?default
+        for what, pattern in patterns.items():
+            there = remote.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}").rows[0]["n"]
+            here = embedded.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}").rows[0]["n"]
+            assert int(there.value) == int(here.value), f"{what} in the default graph"
     posts = [n for method, n in sent if method == "POST"]
     assert posts and max(posts) <= 2_000, sent
