@@ -113,11 +113,11 @@ def _worker_state(ctx: Context) -> dict[str, Any]:
 
 def build_document(path: Path, ctx: Context, key: str) -> Outcome:
     """Load, check spans, transform and sample one file (validated by `validate_outcomes`)."""
-    from .rdf import claim_iri, nt_bytes
+    from .rdf import claim_iri, nt_bytes, sorted_nt
     from .shacl_sample import document_sample
     from .sources import load_source
     from .spans import check_spans
-    from .transform import document_triples, sorted_nt
+    from .transform import document_triples
     state = _worker_state(ctx)
     try:
         source = load_source(Path(path), state["terms"])

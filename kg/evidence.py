@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .model import UNITS
-from .rdf import BCMKG, XSD, claim_iri, nt_bytes, study_iri
+from .rdf import BCMKG, XSD, claim_iri, nt_bytes, sorted_nt, study_iri
 from .records import Claim, Study, as_number
 
 if TYPE_CHECKING:
@@ -192,4 +192,4 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
     for by_statistic in populations.values():
         triples += [ox.Triple(median, prop["rateOfSamePopulation"], rate)
                     for median in by_statistic.get(medians, []) for rate in by_statistic.get(rates, [])]
-    return b"".join(sorted(set(nt_bytes(triples).splitlines(keepends=True))))
+    return sorted_nt(nt_bytes(triples))

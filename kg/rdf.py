@@ -260,6 +260,12 @@ def nt_bytes(triples: Iterable[ox.Triple]) -> bytes:
     return serialize(triples, ox.RdfFormat.N_TRIPLES)
 
 
+def sorted_nt(nt: bytes) -> bytes:
+    """N-Triples sorted, each line once: every graph of a release is kept so (same input, same
+    bytes), and the release writer relies on it."""
+    return b"".join(sorted(set(nt.splitlines(keepends=True))))
+
+
 def from_ox(term: object) -> Node | None:
     """pyoxigraph term -> rdflib term ("x"^^xsd:string and "x" are one term in RDF 1.1)."""
     if term is None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .model import CLAIM_CLASSES
-from .rdf import BCD, BCMKG, PREFIXES, XSD, nt_bytes, study_iri
+from .rdf import BCD, BCMKG, PREFIXES, XSD, nt_bytes, sorted_nt, study_iri
 
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
@@ -114,4 +114,4 @@ def summary_graph(built: list[DocumentBuild]) -> bytes:
     triples += _endpoint_cells(endpoints)
     triples += _study_counts(built)
     assert set(CLAIM_CLASSES) >= set(COUNTED_KINDS)
-    return b"".join(sorted(set(nt_bytes(triples).splitlines(keepends=True))))
+    return sorted_nt(nt_bytes(triples))

@@ -32,6 +32,7 @@ from .rdf import (
     document_iri,
     exclusion_iri,
     nt_bytes,
+    sorted_nt,
     study_iri,
 )
 from .records import Case, Claim, Source, Study, as_number
@@ -128,10 +129,6 @@ def document_triples(source: Source, root: Path | None = None, labels: dict[str,
 def document_nt(source: Source, root: Path | None = None, labels: dict[str, str] | None = None) -> bytes:
     """The document's triples as N-Triples, one line each, sorted and without repeats (a set)."""
     return sorted_nt(nt_bytes(document_triples(source, root, labels)))
-
-
-def sorted_nt(nt: bytes) -> bytes:
-    return b"".join(sorted(set(nt.splitlines(keepends=True))))
 
 
 def document_graph(source: Source, root: Path | None = None, labels: dict[str, str] | None = None) -> Graph:

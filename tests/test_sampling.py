@@ -14,10 +14,10 @@ from rdflib import Graph
 
 from kg.ontology.build import build_ontology
 from kg.ontology.terms import load_terms
-from kg.rdf import claim_iri, nt_bytes
+from kg.rdf import claim_iri, nt_bytes, sorted_nt
 from kg.shacl_sample import claim_sample, shape_use
 from kg.sources import load_source
-from kg.transform import document_triples, sorted_nt
+from kg.transform import document_triples
 from kg.validate import load_shapes, validate_graph, validate_sampled
 
 pytestmark = pytest.mark.slow       # each case validates a 250-claim document whole with pySHACL
