@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import InputError, Problem
-from .evidence import comparison_key, figure_key, population_key
+from .evidence import comparison_key, control_pairs, figure_key, population_key
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -67,6 +67,7 @@ class DocumentBuild:
     facets: list[list[str]] = field(default_factory=list)   # [claim, kind, study, modality, site, endpoint, statistic]
     comparisons: list[list[str]] = field(default_factory=list)      # [claim id, what makes two figures comparable]
     populations: list[list[str]] = field(default_factory=list)      # [claim id, statistic, median/rate population]
+    control_pairs: list[list[str]] = field(default_factory=list)    # [treated claim id, control claim id]
     document_studies: list[str] = field(default_factory=list)       # studies that are a document's own statements
     exclusions: int = 0
     nt: bytes = field(repr=False, default=b"")
@@ -149,6 +150,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
                 for c in source.claims],
         comparisons=[[c.id, key] for c in source.claims if (key := comparison_key(c))],
         populations=[[c.id, str(c.values["statistic"]), key] for c in source.claims if (key := population_key(c))],
+        control_pairs=control_pairs(source.claims),
         document_studies=[st.id for st in source.studies if st.is_document],
         exclusions=len(source.exclusions),
         nt=nt), sample=sample)

@@ -101,6 +101,30 @@ def comparison_key(claim: Claim) -> str:
                        v.get("biomarker")])
 
 
+def control_sides(claim: Claim) -> tuple[str, str]:
+    """The keys that pair an outcome figure with its control arm's for `surgery_vs_control`: as the
+    treated side (its comparator; it needs a site and a modality too) and as the control side (its
+    modality), each with the study, endpoint, statistic and unit. Empty where the claim cannot be
+    that side: not an outcome, a hazard or odds ratio (no arm's own figure), or a field missing."""
+    v = claim.values
+    common = [claim.study, v.get("endpoint"), v.get("statistic"), UNITS.get(str(v.get("unit")))]
+    if claim.kind != "outcome" or v.get("statistic") in ("HazardRatio", "OddsRatio") or not all(common) \
+            or not v.get("modality"):
+        return "", ""
+    treated = json.dumps([v.get("comparator"), *common]) if v.get("comparator") and v.get("site") else ""
+    return treated, json.dumps([v.get("modality"), *common])
+
+
+def control_pairs(claims: list[Claim]) -> list[list[str]]:
+    """[treated claim id, control claim id] for one document's claims (a pair is never across documents)."""
+    sides = [(c.id, *control_sides(c)) for c in claims]
+    controls: dict[str, list[str]] = {}
+    for claim_id, _, control in sides:
+        if control:
+            controls.setdefault(control, []).append(claim_id)
+    return [[a, b] for a, treated, _ in sides if treated for b in controls.get(treated, []) if b != a]
+
+
 #: the statistics `median_rate_inconsistencies` checks against each other
 MEDIAN_RATE = ("Median", "RateAtTimePoint")
 
@@ -131,7 +155,10 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
       every claim of the graph with every other;
     - for each median, the rates at a time point of the same population (`bcmkg:rateOfSamePopulation`,
       equal `population_key`), the pairs `median_rate_inconsistencies` checks (2.1 s to pair them in
-      SPARQL at 10^5 claims).
+      SPARQL at 10^5 claims);
+    - for each outcome figure of a treatment with a comparator, the same document's figures of that
+      comparator as the treatment (`bcmkg:controlClaim`, `control_sides`), the pairs
+      `surgery_vs_control` compares.
     """
     designs: dict[str, dict[str, str]] = {}          # study -> design -> first document stating it
     sizes: dict[str, int] = {}
@@ -148,7 +175,7 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
         levels[study] = (level, why + (f" (design stated in {', '.join(sources)})" if sources else ""))
     prop = {p: ox.NamedNode(str(BCMKG[p])) for p in ("evidenceLevel", "evidenceLevelRationale", "sameFigureAs",
                                                     "figure", "alsoPrintedAt", "statedDesigns", "levelRank",
-                                                    "comparableWith", "rateOfSamePopulation")}
+                                                    "comparableWith", "rateOfSamePopulation", "controlClaim")}
     triples = [ox.Triple(ox.NamedNode(str(BCMKG[f"EvidenceLevel{rank}"])), prop["levelRank"],
                          ox.Literal(str(rank), datatype=ox.NamedNode(str(XSD.integer)))) for rank in range(1, 6)]
     for b in built:
@@ -183,6 +210,9 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
                 comparable.setdefault(key, []).append(ox.NamedNode(str(claim_iri(b.doc_id, claim_id))))
     for group in comparable.values():
         triples += [ox.Triple(a, prop["comparableWith"], c) for a in group for c in group if c != a]
+    for b in built:
+        triples += [ox.Triple(ox.NamedNode(str(claim_iri(b.doc_id, a))), prop["controlClaim"],
+                              ox.NamedNode(str(claim_iri(b.doc_id, c)))) for a, c in b.control_pairs]
     populations: dict[str, dict[str, list[ox.NamedNode]]] = {}
     for b in built:
         for claim_id, statistic, key in b.populations:

@@ -12,6 +12,7 @@ from kg.records import Study
 
 V = "https://w3id.org/bcmkg/vocab/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+PROV = "http://www.w3.org/ns/prov#"
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +144,26 @@ def test_comparable_with_equals_the_live_key(release):
     pairs = {(a.rsplit("/claim/", 1)[1], b.rsplit("/claim/", 1)[1]) for a, b in derived}
     assert {(a, b) for a, b in pairs if a < b and a.split("/")[0] == b.split("/")[0] == "bclm-review-zh"} \
         == {("bclm-review-zh/ruiz2018-a-os-5y", "bclm-review-zh/ruiz2018-b-os-5y")}
+
+
+def test_control_claim_equals_the_live_pairing(release):
+    # how surgery_vs_control paired the arms in SPARQL before the build derived the pairs
+    # (kg/evidence.py control_sides): same document, study, endpoint, statistic and unit, the second
+    # claim's treatment the first one's comparator, the first one with a site, no hazard or odds ratio
+    store = _union(release)
+    live = {(r["a"].value, r["b"].value) for r in store.query(f"""
+        SELECT ?a ?b WHERE {{
+          ?a <{V}comparator> ?mod ; <{V}aboutStudy> ?study ; <{PROV}wasDerivedFrom> ?doc ; <{V}modality> ?modA ;
+             <{V}endpoint> ?ep ; <{V}statisticType> ?st ; <{V}unit> ?unit ; <{V}metastaticSite> ?site ;
+             a <{V}OutcomeClaim> .
+          ?b <{V}aboutStudy> ?study ; <{PROV}wasDerivedFrom> ?doc ; <{V}modality> ?mod ; <{V}endpoint> ?ep ;
+             <{V}statisticType> ?st ; <{V}unit> ?unit ; a <{V}OutcomeClaim> .
+          FILTER(?a != ?b && ?st != <{V}HazardRatio> && ?st != <{V}OddsRatio>) }}""")}
+    derived = {(r["a"].value, r["b"].value) for r in store.query(f"SELECT ?a ?b WHERE {{ ?a <{V}controlClaim> ?b }}")}
+    assert derived == live and len(live) == 202    # both directions where both arms name the other
+    pairs = {(a.rsplit("/claim/", 1)[1], b.rsplit("/claim/", 1)[1]) for a, b in derived}
+    # Chen 2022 (bclm-review-zh): hepatic resection against systemic therapy, 5-year OS
+    assert ("bclm-review-zh/chen2022-hr-os-5y", "bclm-review-zh/chen2022-st-os-5y") in pairs
 
 
 def test_rate_of_same_population_equals_the_live_pairing(release):

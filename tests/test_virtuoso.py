@@ -66,8 +66,6 @@ VIRTUOSO_CANNOT = {
     "range_end_conflicts": "Virtuoso 7.2 answers the IF(EXISTS ..., true, EXISTS ...) of `marked` as the integer 0, "
                            "not a boolean (it may also exceed the test ini's 30 s limit)",
     "sample_size_conflicts": "Virtuoso 7.2 raises SL001: STRAFTER() of the grouped MIN(?sortA) is not a string to it",
-    "marked_disagreements": "Virtuoso 7.2 leaves one value of the second claim's row unbound (n of sen2024 "
-                            "disc-her2-proportion) in the grouped standard row; the other 31 rows are equal",
     "emerging_technologies": "Virtuoso 7.2 answers no rows when the standard row's OPTIONALs follow the `*` path "
                              "whose end only the parameters bind (a required triple of the claim before them "
                              "restores the rows)",
