@@ -83,7 +83,7 @@ def standard_row_variables(suffix: str = "") -> list[str]:
 def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, str]:
     """SPARQL text of the standard row for `subject`: `select` (its variables) and `where` (patterns
     to append to the query's WHERE). Each lookup is a single or nested OPTIONAL, so Oxigraph looks
-    them up claim by claim (in groups: `_grouped`), and each binds at most one value: what several
+    them up claim by claim (in one group: `_grouped`), and each binds at most one value: what several
     claims or designs make (the figure, its other places, the stated designs) the build derives (kg/evidence.py), so no
     GROUP BY is needed. Private helper variables start with `_` and end with the suffix."""
     s, x = subject, suffix
@@ -97,7 +97,7 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     # nothing; required, Oxigraph joined them as a group of their own, over every claim in the graph.
     # A query that binds one of these variables itself binds it by the same property (a test checks).
     # The study's and document's own columns are nested: an OPTIONAL on a maybe-bound variable would
-    # be hash-joined with no key. They stay out of the groups (`_grouped`): a group that binds a
+    # be hash-joined with no key. They stay out of the group (`_grouped`): a group that binds a
     # variable the query has bound already is hash-joined over the whole graph.
     own = [f"OPTIONAL {{ {s} {p('aboutStudy')} ?study{x} OPTIONAL {{ ?study{x} {lbl} ?studyLabel{x} }} "
            f"OPTIONAL {{ ?study{x} {p('statedDesigns')} ?design{x} }} }}",
@@ -144,25 +144,18 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
              f"IF(COALESCE(?confidence{x}, \"high\") != \"high\", CONCAT(\"confidence \", ?confidence{x}), \"\")) "
              f"AS ?flag{x})")
     names = [n for n in standard_row_variables(x) if n != f"claim{x}"] + ([LEVEL_PARAM] if x in ("", "A") else [])
-    return {"select": " ".join([s, *(f"?{n}" for n in names)]), "where": "\n".join(_grouped(w, s, x) + own + derived)}
+    return {"select": " ".join([s, *(f"?{n}" for n in names)]), "where": "\n".join([_grouped(w, s, x), *own, *derived])}
 
 
-#: lookups per group of the standard row (see _grouped): today's 33 make one group
-_GROUP = 40
-
-
-def _grouped(lookups: list[str], subject: str, suffix: str) -> list[str]:
-    """The row's lookups in groups of _GROUP, each under the claim's one locator. Oxigraph plans a
+def _grouped(lookups: list[str], subject: str, suffix: str) -> str:
+    """The row's lookups nested in one OPTIONAL under the claim's one locator. Oxigraph plans a
     chain of n OPTIONALs beside the query's own patterns in about n^3 steps: the ~40 lookups of one
     row took 50-190 ms to plan and the ~90 of a pair of rows about a second, before reading any
-    data; in groups of 8, 10 and 40 ms; in one group (all 33 lookups nested under one pattern whose
-    only other variable is the claim), 5 and 30 ms on an empty store, and at 10^5 claims
-    surgery_vs_control 76 -> 35 ms, hazard_ratios 3.8 -> 3.4 s, flagship 367 -> 337 ms. Every claim
-    has exactly one locator (shapes/claim.ttl), so each group matches once and the answers do not
-    change."""
-    anchor = f"<{BCMKG}locator>"
-    return [f"OPTIONAL {{ {subject} {anchor} ?_row{n}{suffix}\n  " + "\n  ".join(lookups[i:i + _GROUP]) + " }"
-            for n, i in enumerate(range(0, len(lookups), _GROUP), 1)]
+    data; in groups of 8, 10 and 40 ms; nested under one pattern whose only other variable is the
+    claim, 5 and 30 ms on an empty store, and at 10^5 claims surgery_vs_control 76 -> 35 ms,
+    hazard_ratios 3.8 -> 3.4 s, flagship 367 -> 337 ms. Every claim has exactly one locator
+    (shapes/claim.ttl), so the group matches once and the answers do not change."""
+    return f"OPTIONAL {{ {subject} <{BCMKG}locator> ?_row{suffix}\n  " + "\n  ".join(lookups) + " }"
 
 
 def _given(variable: str) -> str:
