@@ -132,8 +132,7 @@ else:
         eng = EmbeddedStore.open(Path(args["release"]))
         def raw(text, b):
             answer = eng.raw(text, b)         # pyoxigraph's Store.query, with the engine's dataset choice
-            names = answer.variables
-            return sum(1 for sol in answer for _ in [[sol[v] for v in names]])
+            return sum(1 for sol in answer for _ in [tuple(sol)])    # every cell read, the fastest way
     elif args["step"] == "rdflib":
         eng = RdflibStore(Path(args["release"]))
         def raw(text, b):

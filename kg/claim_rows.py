@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -212,8 +213,7 @@ def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
                        every_place: bool = False) -> list[dict[str, Any]]:
     """One row per figure (equal `figure*` columns): the one stating the most, ties to the first;
     `every_place` keeps all."""
-    keys = [v for v in variables if _FIGURE.fullmatch(v)]
-    flags = [v for v in variables if _READING.fullmatch(v)]
+    keys, flags = _figure_columns(tuple(variables))
     if flags:    # Virtuoso answers a boolean expression as the integer 0 or 1
         rows = [{**r, **{f: _boolean(r[f]) for f in flags if r.get(f) is not None}} for r in rows]
     best: dict[tuple[object, ...], int] = {}
@@ -226,6 +226,13 @@ def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
         elif _filled(row) > _filled(out[best[key]]):
             out[best[key]] = row
     return out
+
+
+@lru_cache(maxsize=256)
+def _figure_columns(variables: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The figure key and boolean flag columns of an answer (asked on every run: a query's columns repeat)."""
+    return (tuple(v for v in variables if _FIGURE.fullmatch(v)),
+            tuple(v for v in variables if _READING.fullmatch(v)))
 
 
 _TRUE, _FALSE = (ox.Literal(v, datatype=ox.NamedNode(XSD + "boolean"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .errors import QueryError
 from .rdf import BCMKG
-from .store import Result, Store, select_once
+from .store import Result, Store, terms_once
 
 __all__ = ["include_retracted_flag", "without_retracted"]
 
@@ -33,7 +33,7 @@ def without_retracted(result: Result, store: Store) -> Result:
     """Leave out rows about a retracted or superseded claim (they stay in the release and resolve)."""
     if not result.rows:
         return result
-    gone = {r["c"] for r in select_once(store, _RETRACTED).rows}   # asked once per release store
+    gone = terms_once(store, _RETRACTED)   # asked once per release store
     if not gone:
         return result
     rows = [r for r in result.rows if not any(v in gone for v in r.values() if v is not None)]

@@ -32,7 +32,7 @@ from .lifecycle import include_retracted_flag, without_retracted
 from .match import matched_via
 from .paths import project_dir, queries_dir
 from .rdf import BCD, BCMKG, XSD, check_iri, prefix_block
-from .store import Result, Store, Term, materialise, open_store
+from .store import Result, Store, Term, materialise, open_store, terms_once
 
 if TYPE_CHECKING:     # the term index (and rdflib under it) is imported when a term parameter is bound
     from .ontology.terms import TermIndex
@@ -371,10 +371,9 @@ def _check_known(q: NamedQuery, bindings: Mapping[str, Term], result: Result, st
     for name, p in q.params.items():
         if p.type in ("document", "study") and name in bindings:
             cls = "SourceDocument" if p.type == "document" else "Study"
-            if store.ask(_KNOWN % ("ASK", cls), {"x": bindings[name]}):
+            if getattr(store, "memo", None) is None and store.ask(_KNOWN % ("ASK", cls), {"x": bindings[name]}):
                 continue                # it exists and has no rows: list every id only for the hint
-            ids = store.select(_KNOWN % ("SELECT ?x", cls))
-            found = {r["x"] for r in ids.rows}
+            found = terms_once(store, _KNOWN % ("SELECT ?x", cls))   # a read-only store's ids: once
             if bindings[name] not in found:
                 import difflib
                 known = sorted({t.value.rsplit("/", 1)[-1] for t in found if isinstance(t, ox.NamedNode)})

@@ -8,7 +8,7 @@ types on a laptop and on a server:
 - `raw(sparql)` -> the live `ox.QuerySolutions` / `ox.QueryBoolean` / `ox.QueryTriples`, for
   the HTTP endpoint, which streams and serialises them with pyoxigraph itself.
 
-`EmbeddedStore` is pyoxigraph in process, default graph = union of the named graphs.
+`EmbeddedStore` is pyoxigraph in process; its default graph is the release, each triple once.
 `open_store(release)` opens the release's on-disk store (`<release>/store/`, written by the
 build) read-only, in milliseconds; an older release without one is loaded from `graph.nq`
 into memory (said on stderr). `RemoteStore` sends every query form through SPARQLWrapper and
@@ -20,12 +20,12 @@ N-Triples syntax (`str()` of a pyoxigraph term, which escapes quotes; IRIs check
 `kg.rdf.check_iri`), placed as the first element of the query's outer `WHERE` group (a
 trailing VALUES clause would be joined only after GROUP BY and FILTER, which changes the
 meaning of aggregate and threshold queries), and in place of each `# @parameters` comment (a
-subquery the author marks, evaluated for the values asked). Both engines use it: on pyoxigraph it was
-measured 1.2-13x faster than `substitutions=` (SEP-0007 pre-binding) at 2x10^4 claims,
+subquery the author marks, evaluated for the values asked). Both engines use it: on pyoxigraph
+it was measured 1.2-13x faster than `substitutions=` (SEP-0007 pre-binding) at 2x10^4 claims,
 because Oxigraph plans the join from the bound values. `EmbeddedStore(binding="substitutions")`
 keeps the other path (the outer query pre-bound, the marks still given the VALUES block: a
-pre-binding does not reach into a subquery), and the contract test runs both. Where the outer WHERE is, and whether
-a query says SERVICE, is found once per query text on a copy whose comments, strings and
+pre-binding does not reach into a subquery); the contract test runs both. Where the outer WHERE
+is, and whether a query says SERVICE, is found once per query text on a copy whose comments, strings and
 IRIs are blanked out (same offsets), so a `#` comment or a string cannot hide or fake either.
 
     >>> open_store().select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"].value  # doctest: +SKIP
@@ -50,7 +50,7 @@ from .paths import release_dir
 from .rdf import check_iri
 
 __all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "open_store",
-           "values_block", "with_values", "uses_service", "materialise", "select_once", "STORE_DIR"]
+           "values_block", "with_values", "uses_service", "materialise", "terms_once", "STORE_DIR"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal      # pyoxigraph terms everywhere in the engine
 STORE_DIR = "store"          # <release>/store/: the on-disk Oxigraph store the build writes
@@ -166,8 +166,10 @@ def _marks(sparql: str) -> tuple[tuple[int, int], ...]:
     return tuple(m.span() for m in _NOISE.finditer(sparql) if m.group().startswith(PARAMS_MARK))
 
 
-def materialise(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple],
-                seconds: float = 0.0) -> Result | bool | list[ox.Triple]:
+Raw = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+def materialise(answer: Raw | list[ox.Triple], seconds: float = 0.0) -> Result | bool | list[ox.Triple]:
     """A live answer as a Result (SELECT), a bool (ASK) or a list of triples (CONSTRUCT, DESCRIBE)."""
     if isinstance(answer, ox.QuerySolutions):
         return _result(answer, seconds)
@@ -178,10 +180,7 @@ def materialise(answer: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | 
 
 def _result(answer: ox.QuerySolutions, seconds: float = 0.0) -> Result:
     names = [v.value for v in answer.variables]
-    return Result(names, [{n: sol[n] for n in names} for sol in answer], seconds)
-
-
-Raw = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+    return Result(names, [dict(zip(names, sol, strict=True)) for sol in answer], seconds)  # cells in order
 
 
 def _expect(answer: Any, kind: type, form: str) -> Any:
@@ -210,7 +209,7 @@ class EmbeddedStore:
         self.allow_service = allow_service
         self.load_seconds = 0.0
         self._has_default: bool | None = None
-        self.memo: dict[str, Result] | None = None    # a read-only store's side answers (select_once)
+        self.memo: dict[str, frozenset[Term]] | None = None    # a read-only store's side answers (terms_once)
 
     @classmethod
     def from_release(cls, release: Path) -> EmbeddedStore:
@@ -294,15 +293,17 @@ class EmbeddedStore:
         return list(_expect(self.raw(sparql, bindings), ox.QueryTriples, "CONSTRUCT or DESCRIBE"))
 
 
-def select_once(store: Store, sparql: str) -> Result:
-    """A SELECT without parameters, answered once per read-only store (its data cannot change),
-    else asked each time: for the query layer's side questions, which cost as much as a lookup."""
-    memo: dict[str, Result] | None = getattr(store, "memo", None)
-    if memo is None:
-        return store.select(sparql)
-    if sparql not in memo:
-        memo[sparql] = store.select(sparql)
-    return memo[sparql]
+def terms_once(store: Store, sparql: str) -> frozenset[Term]:
+    """A one-column SELECT's terms, once per read-only store (its data cannot change), else asked
+    each time: the query layer's side questions (retracted claims, known ids) cost a lookup each."""
+    memo: dict[str, frozenset[Term]] | None = getattr(store, "memo", None)
+    if memo is not None and sparql in memo:
+        return memo[sparql]
+    result = store.select(sparql)
+    found = frozenset(t for r in result.rows if (t := r[result.variables[0]]) is not None)
+    if memo is not None:
+        memo[sparql] = found
+    return found
 
 
 def _checked(term: Term) -> Term:
