@@ -21,15 +21,24 @@ from .rdf import BCMKG, OA, PREFIXES, PROV, XSD
 _RDFS = PREFIXES["rdfs"]
 
 __all__ = ["claim_row", "claim_row_patterns", "standard_row_variables", "standard_row_sparql", "one_row_per_figure",
-           "render_standard_rows", "has_standard_row", "column_header", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
+           "render_standard_rows", "has_standard_row", "printed",
+           "column_header", "STANDARD_ROW_KEYS", "STANDARD_ROW_OWN", "LEVEL_PARAM"]
 
 
 # --- the standard claim row ---------------------------------------------------------------
 
 def claim_row() -> list[str]:
-    """Variables of the standard claim row (named as the claim properties), read from FIELDS."""
+    """Variables of the claim row the pages read (named as the claim properties), read from FIELDS;
+    with the printed twins (`valueAsPrinted`, ...), which the pages show."""
     return ["claim", *(str(f.prop) for f in model.FIELDS if f.prop and f.kind != "special"),
-            "ciLower", "ciUpper", "interpretedValue", "study", "document", "spanStart", "spanEnd"]
+            "ciLower", "ciUpper", "interpretedValue", *(p + "AsPrinted" for p in model.PRINTED),
+            "study", "document", "spanStart", "spanEnd"]
+
+
+def printed(c: Mapping[str, Any], prop: str) -> Any:
+    """A figure as the document prints it (its `<prop>AsPrinted` twin: the store may answer 0.3
+    for a printed 0.30), else as the row holds it."""
+    return c.get(prop + "AsPrinted") or c.get(prop)
 
 
 def claim_row_patterns(subject: str = "?claim") -> str:

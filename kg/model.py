@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED", "UNITS",
+__all__ = ["Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED", "UNITS", "PRINTED",
            "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "export_columns", "jsonld_terms"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"  # noqa: E741
@@ -223,6 +223,9 @@ FIELDS: list[Field] = [
 
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 BY_PROPERTY: dict[str, Field] = {f.prop: f for f in FIELDS if f.prop}
+#: claim properties the build writes with a printed twin `<prop>AsPrinted` (kg/transform.py `_figure`):
+#: what a page or export shows, since a store may answer the typed figure canonically (0.30 -> 0.3)
+PRINTED: list[str] = [*(str(f.prop) for f in FIELDS if f.kind == "figure" and f.printed), "ciLower", "ciUpper"]
 #: fields the build derives; a curator does not write them
 DERIVED = {"value_in_months", "ci_lower", "ci_upper", "interpretation_note", "source_file", "source_line",
            "evidence_level", "evidence_rationale"}

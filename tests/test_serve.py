@@ -518,3 +518,14 @@ def test_site_and_modality_pages_draw_the_evidence_network(client):
     assert 'class="comparison-graph"' not in mwa
     other = client.get("/vocab/OverallSurvival", headers={"Accept": "text/html"}).text     # neither site nor modality
     assert 'id="evidence-network"' not in other
+
+
+def test_pages_print_figures_as_the_document_does(client):
+    """Oxigraph answers a typed decimal canonically (0.30 -> 0.3); the pages show the printed twin.
+    Chan 2017 (004) Results: median OS 74.70 months; Ueno 2022 (001): bone-only OS HR 0.41 (0.30-0.57)."""
+    page = client.get("/id/claim/chan2017/abs-os", headers={"Accept": "text/html"}).text
+    assert '<p class="headline">74.70 month' in page
+    page = client.get("/id/claim/ueno2022/bomet-os-hr", headers={"Accept": "text/html"}).text
+    assert "(CI 0.30–0.57)" in page and "CI 0.3–" not in page
+    study = client.get("/id/study/chan2017", headers={"Accept": "text/html"}).text
+    assert "74.70" in study and "336.80" in study      # the table's value and the details' maximum

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
+from ..claim_rows import printed
 from ..rdf import BCMKG, local_path
 
 __all__ = ["chart", "PANELS"]
@@ -104,7 +105,7 @@ def _panel(kind: str, rows: list[dict[str, Any]], label: Callable[[str], str]) -
             low, high = c["ciPlotted"]
             parts.append(f'<line x1="{x(low):.1f}" y1="{y}" x2="{x(high):.1f}" y2="{y}" class="ci"/>')
         interp = c.get("interpretedValue") is not None
-        shown = f"{c['interpretedValue']}*" if interp else str(c["value"])
+        shown = f"{printed(c, 'interpretedValue')}*" if interp else str(printed(c, "value"))
         if kind == "median" and c.get("unit") != str(BCMKG.Month):
             shown += f" {label(c['unit'])}"
         parts.append(f'<circle cx="{x(c["plotted"]):.1f}" cy="{y}" r="5" class="dot{" interp" if interp else ""}"/>'

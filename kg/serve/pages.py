@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
 from .. import model
-from ..claim_rows import claim_row, claim_row_patterns
+from ..claim_rows import claim_row, claim_row_patterns, printed
 from ..rdf import (
     BASE,
     BCD,
@@ -220,7 +220,7 @@ def claim_rows(graph: Graph, where: str, limit: int = 500) -> list[dict[str, Any
     for c in rows:
         c["label"] = graph.label(c["claim"])
         c["value_text"] = value_text(c, graph.label)
-        c["time_text"] = f"{c['timePoint']} {graph.label(c['timePointUnit'])}" if c["timePoint"] else ""
+        c["time_text"] = f"{printed(c, 'timePoint')} {graph.label(c['timePointUnit'])}" if c["timePoint"] else ""
         c["details"] = details(c, graph.label)
     rows.sort(key=lambda c: (graph.label(c["study"] or ""), c["label"]))
     return rows
@@ -233,7 +233,7 @@ def details(c: dict[str, Any], label: Callable[[str], str]) -> list[tuple[str, s
         value = c.get(f.prop or "")
         if f.prop in MAIN or value is None or (f.prop == "subtypeBasis" and value.endswith("Unspecified")):
             continue
-        out.append((f.label, label(value) if f.kind in ("term", "enum") else str(value)))
+        out.append((f.label, label(value) if f.kind in ("term", "enum") else str(printed(c, str(f.prop)))))
     return out
 
 
@@ -244,17 +244,17 @@ def value_text(c: dict[str, Any], label: Callable[[str], str]) -> str:
     unit = c.get("unit")
     u = {V + "Percent": "%"}.get(unit or "", f" {label(unit)}" if unit else "")
     if c.get("value") is not None:
-        text = f"{c['valueQualifier'] + ' ' if c.get('valueQualifier') else ''}{num(c['value'])}{u}"
+        text = f"{c['valueQualifier'] + ' ' if c.get('valueQualifier') else ''}{num(printed(c, 'value'))}{u}"
     elif c.get("valueLow") is not None:
-        text = f"{num(c['valueLow'])}–{num(c.get('valueHigh'))}{u}"
+        text = f"{num(printed(c, 'valueLow'))}–{num(printed(c, 'valueHigh'))}{u}"
     elif c.get("valueQualifier"):
         return str(c["valueQualifier"])
     else:
         return ""
     if c.get("interpretedValue") is not None:
-        text += f" (read as {num(c['interpretedValue'])}{u})"
+        text += f" (read as {num(printed(c, 'interpretedValue'))}{u})"
     if c.get("ciLower") is not None and c.get("ciUpper") is not None:
-        text += f" (CI {num(c['ciLower'])}–{num(c['ciUpper'])})"
+        text += f" (CI {num(printed(c, 'ciLower'))}–{num(printed(c, 'ciUpper'))})"
     return text
 
 
@@ -343,9 +343,8 @@ def resource_page(g: Graph, iri: str, triples: list[ox.Triple]) -> dict[str, Any
         page["evidence"] = evidence_text(prov.get("f"), prov.get("start"), prov.get("end"))
         page["claim_header"] = claim_header(g, iri, own)
         page["title"] = claim_title(g, own) or page["title"]
-        page["headline"] = value_text({p: first(p) for p in (
-            "value", "valueQualifier", "valueLow", "valueHigh", "unit", "ciLower", "ciUpper", "interpretedValue")},
-            g.label)
+        headline = ("value", "valueQualifier", "valueLow", "valueHigh", "unit", "ciLower", "ciUpper", "interpretedValue")
+        page["headline"] = value_text({p: first(p) for p in (*headline, *(q + "AsPrinted" for q in headline))}, g.label)
     if kind in ("term", "study", "document"):
         page["chart"] = chart(page["claims"], g.label)
     page["incoming"] = [] if kind == "term" else g.select(f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}>
