@@ -67,10 +67,12 @@ def claim_row_patterns(subject: str = "?claim") -> str:
 STANDARD_ROW_KEYS = ["value_qualifier", "value_low", "value_high", "unit", "statistic", "endpoint", "time_point",
                      "time_unit", "site", "modality", "arm", "subgroup", "subtype", "subtype_basis", "comparator",
                      "n", "ci_lower", "ci_upper", "ci_level", "p_value", "p_qualifier", "confidence"]
+#: the CI and p as printed (Oxigraph answers ciLower "0.30" as 0.3); the value's and range's are in valueText
+_PRINTED_TWINS = ["ciLowerAsPrinted", "ciUpperAsPrinted", "pValueAsPrinted"]
 #: columns of the standard row that no single FIELDS row holds (docs/cookbook.md says what each holds)
-STANDARD_ROW_OWN = ["valueText", "valueAsPrinted", "comparedValue", "isReading", "flag", "study", "studyLabel",
-                    "design", "evidenceLevelLabel", "document", "corpusFile", "locator", "spanStart", "spanEnd",
-                    "figure", "alsoPrintedAt"]
+STANDARD_ROW_OWN = ["valueText", "valueAsPrinted", "comparedValue", "isReading", "flag", *_PRINTED_TWINS, "study",
+                    "studyLabel", "design", "evidenceLevelLabel", "document", "corpusFile", "locator", "spanStart",
+                    "spanEnd", "figure", "alsoPrintedAt"]
 #: the parameter every query with the standard row takes (kg.query adds it to the header's)
 LEVEL_PARAM = "max_level"
 
@@ -120,7 +122,8 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
              f"OPTIONAL {{ ?_sel{x} <{OA}end> ?spanEnd{x} }} }} }}")
     w += [f"OPTIONAL {{ {s} {p(prop)} ?{var}{x} }}" for prop, var in (
         ("value", "_value"), ("valueAsPrinted", "valueAsPrinted"), ("valueAsWritten", "_written"),
-        ("interpretedValue", "_reading"), ("valueLowAsPrinted", "_lowP"), ("valueHighAsPrinted", "_highP"))]
+        ("interpretedValue", "_reading"), ("valueLowAsPrinted", "_lowP"), ("valueHighAsPrinted", "_highP"),
+        *((twin, twin) for twin in _PRINTED_TWINS))]
     for k in STANDARD_ROW_KEYS:
         f = BY_KEY[k]
         var = _row_var(f) + x
@@ -178,7 +181,8 @@ def _given(variable: str) -> str:
 _OWN_HEADERS = {"claim": "claim", "valueText": "value", "valueAsPrinted": "as printed", "comparedValue": "compared",
                 "isReading": "reading?", "flag": "flag", "study": "study IRI", "studyLabel": "study",
                 "design": "design", "evidenceLevelLabel": "evidence level", "document": "document",
-                "corpusFile": "corpus file", "locator": "locator", "spanStart": "span start", "spanEnd": "span end",
+                "corpusFile": "corpus file", "ciLowerAsPrinted": "CI lower as printed", "ciUpperAsPrinted": "CI upper as printed",
+                "pValueAsPrinted": "p as printed", "locator": "locator", "spanStart": "span start", "spanEnd": "span end",
                 "figure": "figure", "alsoPrintedAt": "also printed at", "matchedVia": "matched via"}
 
 

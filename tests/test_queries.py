@@ -192,6 +192,8 @@ def hazard_ratios(engine):
     assert has(rows, studyLabel="Indian trial (Badwe 2015)", comparedValue="1.04", ciLower="0.81", ciUpper="1.34", pValue="0.79")
     # 000 Liver section: HER2 amplification HR 0.28 (Sundén 2023)
     assert has(rows, studyLabel="Sundén 2023", comparedValue="0.28")
+    # 001: bone-only de novo OS HR 0.41 (0.30-0.57); the CI as printed, though Oxigraph answers 0.3
+    assert has(rows, comparedValue="0.41", ciLowerAsPrinted="0.30", ciUpperAsPrinted="0.57", ciLower="0.3")
 
 
 def claims_per_modality_site(engine):
@@ -294,6 +296,8 @@ def document_claims(engine):
     assert has(rows, valueAsPrinted="74.70")           # 004 Results: median OS 74.70 months (as 74.7 in Oxigraph)
     starts = [r["spanStart"] for r in rows]
     assert starts == sorted(starts)
+    # 002 Abstract and Results: liver metastasis within 3 years and worse PFS, p = 0.040
+    assert has(ask(engine, "document_claims", document="sen2024"), pValueAsPrinted="0.040", pValue="0.04")
 
 
 def table_claims(engine):
