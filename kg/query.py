@@ -47,7 +47,7 @@ XSD_DECIMAL, XSD_INTEGER, _VOCAB, _DATA = ox.NamedNode(XSD + "decimal"), ox.Name
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: 10x faster headers
 
 __all__ = ["Param", "NamedQuery", "load_query", "load_queries", "get_query", "bind", "run", "run_sparql",
-           "query", "Rows", "to_rows", "python_value", "hide_params", "parse_params",
+           "query", "Rows", "to_rows", "python_value", "hide_params",
            "term_index", "KINDS", "PARAM_TYPES", "RESERVED_PARAMS"]
 
 
@@ -80,7 +80,7 @@ class Param:
         return self.type
 
 
-@dataclass
+@dataclass(eq=False)       # hashed by identity: one object per file version (_load_query), so bind can be cached
 class NamedQuery:
     name: str
     path: Path
@@ -300,17 +300,6 @@ def _term(q: NamedQuery, p: Param, raw: Any, terms: TermIndex | None) -> Term:
     raise QueryError(f"{where}: unsupported type {p.type}")
 
 
-def parse_params(pairs: list[str]) -> dict[str, str]:
-    """`key=value` strings from the command line (a value may itself contain '=')."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise QueryError(f"--param {pair!r}: expected key=value")
-        out[key.strip()] = value
-    return out
-
-
 def _word_suggestions(index: TermIndex, text: str, roots: list[str | None]) -> str:
     """'livr' -> LiverMetastasis: match the words of labels when whole labels are too far off."""
     import difflib
@@ -343,7 +332,10 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
     q = get_query(name, folder)
     values = dict(params or {})
     include_retracted = include_retracted_flag(q.name, values.pop("include_retracted", None))
-    bindings = bind(q, values)
+    try:                       # a server is asked the same often; an unhashable value: bind refuses it
+        bindings = dict(_bind_cached(q, frozenset(values.items())))
+    except TypeError:
+        bindings = bind(q, values)
     store = store or open_store(release)
     result = store.select(q.text, bindings)
     _check_known(q, bindings, result, store)
@@ -351,6 +343,11 @@ def run(name: str, params: Mapping[str, Any] | None = None, store: Store | None 
         result = without_retracted(result, store)
     result = hide_params(q, result)
     return matched_via(q.params, bindings, result, store, term_index, "matchBasis" in result.variables)
+
+
+@lru_cache(maxsize=1024)
+def _bind_cached(q: NamedQuery, values: frozenset[tuple[str, Any]]) -> dict[str, Term]:
+    return bind(q, dict(values))
 
 
 def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter columns (SEP-0007); one row per figure
@@ -412,6 +409,3 @@ def query(name: str, params: Mapping[str, Any] | None = None, /, *, store: Store
     >>> kg.query("flagship", site="LiverMetastasis", subtype="HRPositive")  # doctest: +SKIP
     """
     return to_rows(run(name, {**(params or {}), **more_params}, store, release=release))
-
-
-# --- documentation ------------------------------------------------------------------

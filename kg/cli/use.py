@@ -141,6 +141,18 @@ def _describe(q: object, full: bool) -> str:
     return "".join(lines)
 
 
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """`key=value` strings from the command line (a value may itself contain '=')."""
+    from ..errors import QueryError
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise QueryError(f"--param {pair!r}: expected key=value")
+        out[key.strip()] = value
+    return out
+
+
 def cmd_query(a: argparse.Namespace) -> int:
     # imports per branch: --list and --help read the query headers only (no store, no output formats)
     if a.help and not a.name:
@@ -156,7 +168,7 @@ def cmd_query(a: argparse.Namespace) -> int:
         import shutil
 
         from ..formats import format_result
-        from ..query import get_query, parse_params, run
+        from ..query import get_query, run
         from ..store import open_store
         q, params = get_query(a.name), parse_params(a.param)
         result = run(a.name, params, open_store(a.release, a.endpoint))
