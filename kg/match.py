@@ -46,14 +46,7 @@ def matched_via(params: Mapping[str, Any], bindings: Mapping[str, Term], result:
              and not (has_own_basis and p.root == "BreastCancerSubtype")]   # flagship: matchBasis says it
     if not asked or not result.rows:
         return result
-    how: dict[str, dict[str, str]] = {}
-    for name, _ in asked:
-        found: dict[str, str] = {}
-        for row in store.select(_UNDER, {"asked": bindings[name]}).rows:
-            label, kind = getattr(row["l"], "value", ""), getattr(row["how"], "value", "")
-            if found.get(label) != "sub":
-                found[label] = kind
-        how[name] = found
+    how = {name: _below(store, bindings[name]) for name, _ in asked}
     index = terms()
     rows = []
     for row in result.rows:
@@ -61,6 +54,23 @@ def matched_via(params: Mapping[str, Any], bindings: Mapping[str, Term], result:
                        how[name], index) for name, p in asked]
         rows.append({**row, "matchedVia": ox.Literal("; ".join(n for n in notes if n))})
     return Result([*result.variables, "matchedVia"], rows, result.seconds)
+
+
+def _below(store: Store, asked: Term) -> dict[str, str]:
+    """The labels of the terms under `asked`, each with how it is under it ("sub" before "part");
+    once per term on a read-only store (`memo`), whose hierarchy cannot change."""
+    memo: dict[str, Any] | None = getattr(store, "memo", None)
+    key = f"matched_via {asked}"
+    found: dict[str, str] = memo[key] if memo is not None and key in memo else {}
+    if found:
+        return found
+    for row in store.select(_UNDER, {"asked": asked}).rows:
+        label, kind = getattr(row["l"], "value", ""), getattr(row["how"], "value", "")
+        if found.get(label) != "sub":
+            found[label] = kind
+    if memo is not None:
+        memo[key] = found
+    return found
 
 
 def _note(term_label: Any, kind: str, asked: str, how: Mapping[str, str], index: TermIndex) -> str:

@@ -209,7 +209,7 @@ class EmbeddedStore:
         self.allow_service = allow_service
         self.load_seconds = 0.0
         self._has_default: bool | None = None
-        self.memo: dict[str, frozenset[Term]] | None = None    # a read-only store's side answers (terms_once)
+        self.memo: dict[str, Any] | None = None    # a read-only store's side answers (terms_once, matched_via)
 
     @classmethod
     def from_release(cls, release: Path) -> EmbeddedStore:
@@ -296,13 +296,12 @@ class EmbeddedStore:
 def terms_once(store: Store, sparql: str) -> frozenset[Term]:
     """A one-column SELECT's terms, once per read-only store (its data cannot change), else asked
     each time: the query layer's side questions (retracted claims, known ids) cost a lookup each."""
-    memo: dict[str, frozenset[Term]] | None = getattr(store, "memo", None)
-    if memo is not None and sparql in memo:
-        return memo[sparql]
-    result = store.select(sparql)
-    found = frozenset(t for r in result.rows if (t := r[result.variables[0]]) is not None)
-    if memo is not None:
-        memo[sparql] = found
+    memo: dict[str, Any] | None = getattr(store, "memo", None)
+    memo = {} if memo is None else memo       # not read-only: asked each time
+    if sparql not in memo:
+        result = store.select(sparql)
+        memo[sparql] = frozenset(t for r in result.rows if (t := r[result.variables[0]]) is not None)
+    found: frozenset[Term] = memo[sparql]
     return found
 
 

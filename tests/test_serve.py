@@ -525,6 +525,7 @@ def test_pages_print_figures_as_the_document_does(client):
     Chan 2017 (004) Results: median OS 74.70 months; Ueno 2022 (001): bone-only OS HR 0.41 (0.30-0.57)."""
     page = client.get("/id/claim/chan2017/abs-os", headers={"Accept": "text/html"}).text
     assert '<p class="headline">74.70 month' in page
+    assert "74.7<" not in page      # nor in the table of its statements (the Discussion's 74.7 is another claim)
     page = client.get("/id/claim/ueno2022/bomet-os-hr", headers={"Accept": "text/html"}).text
     assert "(CI 0.30–0.57)" in page and "CI 0.3–" not in page
     study = client.get("/id/study/chan2017", headers={"Accept": "text/html"}).text

@@ -383,13 +383,17 @@ def claim_provenance(g: Graph, iri: str, own: dict[str, list[Any]],
     return out
 
 
+_PRINTED_TWIN = {V + q: V + q + "AsPrinted" for q in model.PRINTED}
+
+
 def facts(g: Graph, props: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Predicate/value rows for the generic table, in a reading order (type, label, definition first)."""
     order = {p: i for i, p in enumerate(PREDICATE_ORDER)}
     rows = []
     for p in sorted(props, key=lambda p: (order.get(p, len(order)), g.label(p))):
         values = []
-        for o in props[p]:
+        twin = props.get(_PRINTED_TWIN.get(p, ""), [])   # a figure as printed, not the store's 0.3 for 0.30
+        for o in (twin if len(twin) == len(props[p]) == 1 else props[p]):
             if isinstance(o, ox.NamedNode):
                 values.append({"text": g.label(o.value), "href": local_path(o.value) or o.value, "iri": o.value})
             elif isinstance(o, ox.BlankNode):
