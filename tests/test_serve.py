@@ -530,3 +530,14 @@ def test_pages_print_figures_as_the_document_does(client):
     assert "(CI 0.30–0.57)" in page and "CI 0.3–" not in page
     study = client.get("/id/study/chan2017", headers={"Accept": "text/html"}).text
     assert "74.70" in study and "336.80" in study      # the table's value and the details' maximum
+
+
+def test_query_table_prints_figures_as_the_document_does(client):
+    """The HTML answer shows a column's printed twin (ciLower 0.30, not the store's 0.3); the CSV
+    keeps both: the typed number and the printed text."""
+    r = client.get("/queries/hazard_ratios", params={"run": "1", "endpoint": "OverallSurvival"})
+    row = next(line for line in r.text.split("<tr") if "0.41<" in line and "0.57<" in line)
+    assert "0.30<" in row and ">0.3<" not in row
+    r = client.get("/queries/hazard_ratios", params={"format": "csv", "endpoint": "OverallSurvival"})
+    rows = [x for x in csv.DictReader(io.StringIO(r.text)) if x["ciLowerAsPrinted"] == "0.30"]
+    assert rows and {x["ciLower"] for x in rows} == {"0.3"}
