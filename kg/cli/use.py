@@ -9,9 +9,9 @@ from .common import engine_args, project
 
 #: the claim columns a terminal table shows by default (the rest: --columns all)
 TABLE_COLUMNS = ["valueText", "flag", "unitLabel", "endpointLabel", "timePoint", "timeUnitLabel", "siteLabel",
-                 "modalityLabel", "subgroup", "n", "pValue", "studyLabel", "corpusFile", "locator"]
+                 "modalityLabel", "subgroup", "n", "pValueAsPrinted", "studyLabel", "corpusFile", "locator"]
 PAIR_COLUMNS = ["studyLabelA", "endpointLabelA", "statisticLabelA", "timePointA", "modalityLabelA", "valueTextA",
-                "modalityLabelB", "valueTextB", "pValueA", "flagA", "flagB", "corpusFileA", "locatorA", "corpusFileB",
+                "modalityLabelB", "valueTextB", "pValueAsPrintedA", "flagA", "flagB", "corpusFileA", "locatorA", "corpusFileB",
                 "locatorB"]
 
 
