@@ -67,8 +67,8 @@ def claim_row_patterns(subject: str = "?claim") -> str:
 STANDARD_ROW_KEYS = ["value_qualifier", "value_low", "value_high", "unit", "statistic", "endpoint", "time_point",
                      "time_unit", "site", "modality", "arm", "subgroup", "subtype", "subtype_basis", "comparator",
                      "n", "ci_lower", "ci_upper", "ci_level", "p_value", "p_qualifier", "confidence"]
-#: the CI and p as printed (Oxigraph answers ciLower "0.30" as 0.3); the value's and range's are in valueText
-_PRINTED_TWINS = ["ciLowerAsPrinted", "ciUpperAsPrinted", "pValueAsPrinted"]
+#: the printed twins of the row's figure columns (Oxigraph answers ciLower "0.30" as 0.3)
+_PRINTED_TWINS = [f"{BY_KEY[k].prop}AsPrinted" for k in STANDARD_ROW_KEYS if BY_KEY[k].prop in model.PRINTED]
 #: columns of the standard row that no single FIELDS row holds (docs/cookbook.md says what each holds)
 STANDARD_ROW_OWN = ["valueText", "valueAsPrinted", "comparedValue", "isReading", "flag", *_PRINTED_TWINS, "study",
                     "studyLabel", "design", "evidenceLevelLabel", "document", "corpusFile", "locator", "spanStart",
@@ -122,8 +122,7 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
              f"OPTIONAL {{ ?_sel{x} <{OA}end> ?spanEnd{x} }} }} }}")
     w += [f"OPTIONAL {{ {s} {p(prop)} ?{var}{x} }}" for prop, var in (
         ("value", "_value"), ("valueAsPrinted", "valueAsPrinted"), ("valueAsWritten", "_written"),
-        ("interpretedValue", "_reading"), ("valueLowAsPrinted", "_lowP"), ("valueHighAsPrinted", "_highP"),
-        *((twin, twin) for twin in _PRINTED_TWINS))]
+        ("interpretedValue", "_reading"), *((twin, twin) for twin in _PRINTED_TWINS))]
     for k in STANDARD_ROW_KEYS:
         f = BY_KEY[k]
         var = _row_var(f) + x
@@ -146,8 +145,9 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     derived.append(f"BIND(COALESCE(?_reading{x}, ?_value{x}) AS ?comparedValue{x})")
     derived.append(f"BIND(IF({_given('?_reading' + x)}, true, false) AS ?isReading{x})")  # Virtuoso: a boolean is 0/1
     derived.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
-    derived.append(f"BIND(IF({_given('?_lowP' + x)} || {_given('?_highP' + x)}, CONCAT(COALESCE(?_lowP{x}, \"?\"), \"-\", "
-             f"COALESCE(?_highP{x}, \"?\")), \"\") AS ?_range{x})")
+    low, high = f"?valueLowAsPrinted{x}", f"?valueHighAsPrinted{x}"
+    derived.append(f"BIND(IF({_given(low)} || {_given(high)}, CONCAT(COALESCE({low}, \"?\"), \"-\", "
+                   f"COALESCE({high}, \"?\")), \"\") AS ?_range{x})")
     derived.append(f"BIND(CONCAT(COALESCE(?valueQualifier{x}, \"\"), IF({_given('?valueQualifier' + x)} && (?_v{x} != \"\" || "
              f"?_range{x} != \"\"), \" \", \"\"), ?_v{x}, IF(?_v{x} != \"\" && ?_range{x} != \"\", "
              f"CONCAT(\" (range \", ?_range{x}, \")\"), ?_range{x}), "
@@ -181,8 +181,7 @@ def _given(variable: str) -> str:
 _OWN_HEADERS = {"claim": "claim", "valueText": "value", "valueAsPrinted": "as printed", "comparedValue": "compared",
                 "isReading": "reading?", "flag": "flag", "study": "study IRI", "studyLabel": "study",
                 "design": "design", "evidenceLevelLabel": "evidence level", "document": "document",
-                "corpusFile": "corpus file", "ciLowerAsPrinted": "CI lower as printed", "ciUpperAsPrinted": "CI upper as printed",
-                "pValueAsPrinted": "p as printed", "locator": "locator", "spanStart": "span start", "spanEnd": "span end",
+                "corpusFile": "corpus file", "locator": "locator", "spanStart": "span start", "spanEnd": "span end",
                 "figure": "figure", "alsoPrintedAt": "also printed at", "matchedVia": "matched via"}
 
 
@@ -192,6 +191,7 @@ def column_header(variable: str) -> str:
     the second claim of a pair keeps its letter ("value (B)")."""
     base, side = (variable[:-1], variable[-1]) if re.fullmatch(r"[a-z]\w*[a-z][AB]", variable) else (variable, "")
     by_var = {_row_var(BY_KEY[k]): BY_KEY[k].label for k in STANDARD_ROW_KEYS}
+    by_var.update({f"{v}AsPrinted": f"{label} as printed" for v, label in list(by_var.items())})
     name = _OWN_HEADERS.get(base) or by_var.get(base)
     if name is None:
         base, side = variable, ""

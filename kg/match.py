@@ -58,19 +58,17 @@ def matched_via(params: Mapping[str, Any], bindings: Mapping[str, Term], result:
 
 def _below(store: Store, asked: Term) -> dict[str, str]:
     """The labels of the terms under `asked`, each with how it is under it ("sub" before "part");
-    once per term on a read-only store (`memo`), whose hierarchy cannot change."""
-    memo: dict[str, Any] | None = getattr(store, "memo", None)
-    key = f"matched_via {asked}"
-    found: dict[str, str] = memo[key] if memo is not None and key in memo else {}
-    if found:
+    asked `once` per term on a read-only store, whose hierarchy cannot change."""
+    from .store import once
+
+    def labels() -> dict[str, str]:
+        found: dict[str, str] = {}
+        for row in store.select(_UNDER, {"asked": asked}).rows:
+            label, kind = getattr(row["l"], "value", ""), getattr(row["how"], "value", "")
+            if found.get(label) != "sub":
+                found[label] = kind
         return found
-    for row in store.select(_UNDER, {"asked": asked}).rows:
-        label, kind = getattr(row["l"], "value", ""), getattr(row["how"], "value", "")
-        if found.get(label) != "sub":
-            found[label] = kind
-    if memo is not None:
-        memo[key] = found
-    return found
+    return once(store, f"matched_via {asked}", labels)
 
 
 def _note(term_label: Any, kind: str, asked: str, how: Mapping[str, str], index: TermIndex) -> str:

@@ -24,24 +24,22 @@ subquery the author marks, evaluated for the values asked). Both engines use it:
 it was measured 1.2-13x faster than `substitutions=` (SEP-0007 pre-binding) at 2x10^4 claims,
 because Oxigraph plans the join from the bound values. `EmbeddedStore(binding="substitutions")`
 keeps the other path (the outer query pre-bound, the marks still given the VALUES block: a
-pre-binding does not reach into a subquery); the contract test runs both. Where the outer WHERE
-is, and whether a query says SERVICE, is found once per query text on a copy whose comments, strings and
-IRIs are blanked out (same offsets), so a `#` comment or a string cannot hide or fake either.
+pre-binding does not reach into a subquery); the contract test runs both. The outer WHERE and
+SERVICE are found on a copy with comments, strings and IRIs blanked out (same offsets).
 
     >>> open_store().select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0]["n"].value  # doctest: +SKIP
 
-rdflib, the naive peer, is measured by the benchmark (`benchmarks/rdflib_store.py`).
-"""
+rdflib, the naive peer, is measured by the benchmark (`benchmarks/rdflib_store.py`)."""
 from __future__ import annotations
 
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -50,9 +48,10 @@ from .paths import release_dir
 from .rdf import check_iri
 
 __all__ = ["Term", "Result", "Store", "EmbeddedStore", "RemoteStore", "open_store",
-           "values_block", "with_values", "uses_service", "materialise", "terms_once", "STORE_DIR"]
+           "values_block", "with_values", "uses_service", "materialise", "once", "terms_once", "STORE_DIR"]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal      # pyoxigraph terms everywhere in the engine
+T = TypeVar("T")
 STORE_DIR = "store"          # <release>/store/: the on-disk Oxigraph store the build writes
 
 
@@ -128,12 +127,8 @@ def values_block(bindings: Mapping[str, Term]) -> str:
     for name, term in bindings.items():
         if not _VAR_NAME.fullmatch(name):
             raise QueryError(f"bad parameter name {name!r}")
-        if isinstance(term, ox.NamedNode):
-            check_iri(term.value)
-        elif not isinstance(term, ox.Literal):
-            raise QueryError(f"cannot bind {term!r}: only IRIs and literals can be parameters")
         names.append("?" + name)
-        cells.append(str(term))
+        cells.append(str(_checked(term)))
     return f"VALUES ({' '.join(names)}) {{ ({' '.join(cells)}) }}"
 
 
@@ -209,7 +204,7 @@ class EmbeddedStore:
         self.allow_service = allow_service
         self.load_seconds = 0.0
         self._has_default: bool | None = None
-        self.memo: dict[str, Any] | None = None    # a read-only store's side answers (terms_once, matched_via)
+        self.memo: dict[str, Any] | None = None    # a read-only store's side answers (once)
 
     @classmethod
     def from_release(cls, release: Path) -> EmbeddedStore:
@@ -293,20 +288,26 @@ class EmbeddedStore:
         return list(_expect(self.raw(sparql, bindings), ox.QueryTriples, "CONSTRUCT or DESCRIBE"))
 
 
-def terms_once(store: Store, sparql: str) -> frozenset[Term]:
-    """A one-column SELECT's terms, once per read-only store (its data cannot change), else asked
-    each time: the query layer's side questions (retracted claims, known ids) cost a lookup each."""
+def once(store: Store, key: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per read-only store (`memo`: its data cannot change), else each time: for the
+    query layer's side questions (retracted claims, known ids, terms under a parameter)."""
     memo: dict[str, Any] | None = getattr(store, "memo", None)
-    memo = {} if memo is None else memo       # not read-only: asked each time
-    if sparql not in memo:
-        result = store.select(sparql)
-        memo[sparql] = frozenset(t for r in result.rows if (t := r[result.variables[0]]) is not None)
-    found: frozenset[Term] = memo[sparql]
+    if memo is None:
+        return compute()
+    found: T = memo[key] if key in memo else memo.setdefault(key, compute())
     return found
 
 
+def terms_once(store: Store, sparql: str) -> frozenset[Term]:
+    """A one-column SELECT's terms, `once` per read-only store."""
+    def terms() -> frozenset[Term]:
+        result = store.select(sparql)
+        return frozenset(t for r in result.rows if (t := r[result.variables[0]]) is not None)
+    return once(store, sparql, terms)
+
+
 def _checked(term: Term) -> Term:
-    """A bound parameter for substitutions=: IRIs checked, blank nodes refused (as in a VALUES block)."""
+    """A bound parameter (VALUES block or substitutions=): IRIs checked, blank nodes refused."""
     if isinstance(term, ox.NamedNode):
         check_iri(term.value)
     elif not isinstance(term, ox.Literal):
