@@ -31,14 +31,14 @@ def claim_row() -> list[str]:
     """Variables of the claim row the pages read (named as the claim properties), read from FIELDS;
     with the printed twins (`valueAsPrinted`, ...), which the pages show."""
     return ["claim", *(str(f.prop) for f in model.FIELDS if f.prop and f.kind != "special"),
-            "ciLower", "ciUpper", "interpretedValue", *(p + "AsPrinted" for p in model.PRINTED),
+            "ciLower", "ciUpper", "interpretedValue", *(model.printed_twin(p) for p in model.PRINTED),
             "study", "document", "spanStart", "spanEnd"]
 
 
 def printed(c: Mapping[str, Any], prop: str) -> Any:
     """A figure as the document prints it (its `<prop>AsPrinted` twin: the store may answer 0.3
     for a printed 0.30), else as the row holds it."""
-    return c.get(prop + "AsPrinted") or c.get(prop)
+    return c.get(model.printed_twin(prop)) or c.get(prop)
 
 
 def claim_row_patterns(subject: str = "?claim") -> str:
@@ -68,7 +68,7 @@ STANDARD_ROW_KEYS = ["value_qualifier", "value_low", "value_high", "unit", "stat
                      "time_unit", "site", "modality", "arm", "subgroup", "subtype", "subtype_basis", "comparator",
                      "n", "ci_lower", "ci_upper", "ci_level", "p_value", "p_qualifier", "confidence"]
 #: the printed twins of the row's figure columns (Oxigraph answers ciLower "0.30" as 0.3)
-_PRINTED_TWINS = [f"{BY_KEY[k].prop}AsPrinted" for k in STANDARD_ROW_KEYS if BY_KEY[k].prop in model.PRINTED]
+_PRINTED_TWINS = [model.printed_twin(str(BY_KEY[k].prop)) for k in STANDARD_ROW_KEYS if BY_KEY[k].prop in model.PRINTED]
 #: columns of the standard row that no single FIELDS row holds (docs/cookbook.md says what each holds)
 STANDARD_ROW_OWN = ["valueText", "valueAsPrinted", "comparedValue", "isReading", "flag", *_PRINTED_TWINS, "study",
                     "studyLabel", "design", "evidenceLevelLabel", "document", "corpusFile", "locator", "spanStart",
@@ -191,7 +191,7 @@ def column_header(variable: str) -> str:
     the second claim of a pair keeps its letter ("value (B)")."""
     base, side = (variable[:-1], variable[-1]) if re.fullmatch(r"[a-z]\w*[a-z][AB]", variable) else (variable, "")
     by_var = {_row_var(BY_KEY[k]): BY_KEY[k].label for k in STANDARD_ROW_KEYS}
-    by_var.update({f"{v}AsPrinted": f"{label} as printed" for v, label in list(by_var.items())})
+    by_var.update({model.printed_twin(v): f"{label} as printed" for v, label in list(by_var.items())})
     name = _OWN_HEADERS.get(base) or by_var.get(base)
     if name is None:
         base, side = variable, ""

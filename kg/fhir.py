@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import KGError
 from .export import claim_rows, columns, model_columns
-from .model import BY_KEY
+from .model import BY_KEY, printed_twin
 from .paths import project_dir
 from .rdf import BCD, BCMKG, BIBO, OA, OBO, prefix_block
 from .records import as_number
@@ -286,7 +286,7 @@ def _extensions(r: dict[str, str], codes: Any) -> list[dict[str, Any]]:
     out = [e for e in (_ext(k, r, codes) for k in [*keys, *ALSO_EXTENSION]) if e]
     for key in ("value", "value_low", "value_high", "ci_lower", "ci_upper", "p_value", "sd", "time_point"):
         if r[key]:
-            out.append({"url": VOCAB + str(BY_KEY[key].prop) + "AsPrinted", "valueString": r[key]})
+            out.append({"url": VOCAB + printed_twin(str(BY_KEY[key].prop)), "valueString": r[key]})
     if r["span_start"]:
         out.append({"url": VOCAB + "evidence",
                     "valueString": f"{r['document']}#char={r['span_start']},{r['span_end']}"})
@@ -400,7 +400,7 @@ def _row_from_store(store: Store, claim_iri: str) -> dict[str, str] | None:
     r.update(claim_iri=claim_iri, kind=kinds[0], claim_id=first(claim_iri, VOCAB + "claimId"),
              locator=first(claim_iri, VOCAB + "locator"))
     for f, col in model_columns():
-        printed = first(claim_iri, VOCAB + str(f.prop) + "AsPrinted")   # a store may say 0.6 for "0.60"
+        printed = first(claim_iri, VOCAB + printed_twin(str(f.prop)))   # a store may say 0.6 for "0.60"
         value = printed or (first(claim_iri, VOCAB + str(f.prop)) if f.prop else "")
         words = {term: word for word, term in f.values.items()} if isinstance(f.values, dict) else {}
         r[col] = (value if col.endswith("_iri") or f.kind not in ("term", "enum") else labels.get(value, value)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 __all__ = ["Field", "FIELDS", "BY_KEY", "BY_PROPERTY", "CLAIM_KINDS", "CLAIM_CLASSES", "REQUIRED", "UNITS", "PRINTED",
-           "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "export_columns", "jsonld_terms"]
+           "printed_twin", "TIME_UNITS", "BASES", "DIRECTIONS", "fields_for", "export_columns", "jsonld_terms"]
 
 O, P, S, C, E = "outcome", "prognostic_factor", "selection_criterion", "characteristic", "emerging_technology"  # noqa: E741
 ALL = frozenset({O, P, S, C, E})
@@ -226,6 +226,12 @@ BY_PROPERTY: dict[str, Field] = {f.prop: f for f in FIELDS if f.prop}
 #: claim properties the build writes with a printed twin `<prop>AsPrinted` (kg/transform.py `_figure`):
 #: what a page or export shows, since a store may answer the typed figure canonically (0.30 -> 0.3)
 PRINTED: list[str] = [*(str(f.prop) for f in FIELDS if f.kind == "figure" and f.printed), "ciLower", "ciUpper"]
+
+
+def printed_twin(prop: str) -> str:
+    """The property (and the standard row's column) holding `prop`'s figure as printed."""
+    return prop + "AsPrinted"
+
 #: fields the build derives; a curator does not write them
 DERIVED = {"value_in_months", "ci_lower", "ci_upper", "interpretation_note", "source_file", "source_line",
            "evidence_level", "evidence_rationale"}

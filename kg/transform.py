@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from . import model
-from .model import CLAIM_CLASSES
+from .model import CLAIM_CLASSES, printed_twin
 from .rdf import (
     BCMKG,
     BIBO,
@@ -339,7 +339,7 @@ def _figure(g: Triples, claim: ox.NamedNode, prop: str, value: object, printed: 
     keep decimals in canonical form, so "336.80" would come back as 336.8 without it."""
     g.add(claim, V(prop), figure(value))
     if printed:
-        g.add(claim, V(prop + "AsPrinted"), plain(str(value)))
+        g.add(claim, V(printed_twin(prop)), plain(str(value)))
 
 
 def months_value(cl: Claim) -> Decimal | None:

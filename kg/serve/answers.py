@@ -73,7 +73,7 @@ def results_table(body: bytes) -> dict[str, Any]:
     for b in bindings:
         row = []
         for v in variables:
-            t = b.get(v + "AsPrinted") or b.get(v)   # a figure as printed: the store says 0.3 for 0.30
+            t = b.get(model.printed_twin(v)) or b.get(v)   # a figure as printed: the store says 0.3 for 0.30
             if t is None:
                 row.append({"text": ""})
             elif t["type"] == "uri":

@@ -344,7 +344,7 @@ def resource_page(g: Graph, iri: str, triples: list[ox.Triple]) -> dict[str, Any
         page["claim_header"] = claim_header(g, iri, own)
         page["title"] = claim_title(g, own) or page["title"]
         headline = ("value", "valueQualifier", "valueLow", "valueHigh", "unit", "ciLower", "ciUpper", "interpretedValue")
-        page["headline"] = value_text({p: first(p) for p in (*headline, *(q + "AsPrinted" for q in headline))}, g.label)
+        page["headline"] = value_text({p: first(p) for p in (*headline, *(model.printed_twin(q) for q in headline))}, g.label)
     if kind in ("term", "study", "document"):
         page["chart"] = chart(page["claims"], g.label)
     page["incoming"] = [] if kind == "term" else g.select(f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}>
@@ -383,7 +383,7 @@ def claim_provenance(g: Graph, iri: str, own: dict[str, list[Any]],
     return out
 
 
-_PRINTED_TWIN = {V + q: V + q + "AsPrinted" for q in model.PRINTED}
+_PRINTED_TWIN = {V + q: V + model.printed_twin(q) for q in model.PRINTED}
 
 
 def facts(g: Graph, props: dict[str, list[Any]]) -> list[dict[str, Any]]:
