@@ -1,16 +1,14 @@
 """Orchestrates a build: sources -> spans -> RDF -> SHACL -> reasoner -> release files."""
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -20,7 +18,7 @@ from . import __version__
 from .document_build import DocumentBuild
 from .errors import ConformanceError, InputError, Problem
 from .ontology.terms import load_terms
-from .rdf import ONTOLOGY_IRI, version_iri
+from .rdf import ONTOLOGY_IRI, fewer_collections, version_iri
 from .records import Source
 from .release import build_lock, previous_release
 from .sources import load_source
@@ -71,22 +69,36 @@ class BuildSummary:
     seconds: float = 0.0
     release: Path | None = None
     spans_checked: bool = False
+    #: seconds per step ("ontology", "documents", "SHACL", "release") and per part of the release
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Progress:
-    """Step timings on a terminal; silent when piped or in CI, so logs stay clean."""
+    """Step timings on a terminal; silent when piped or in CI, so logs stay clean. Each step's
+    seconds (until the next step starts) are kept in `seconds`, by the words before its colon."""
 
     def __init__(self) -> None:
         self.live = sys.stderr.isatty() and not os.environ.get("CI")
         self.start = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
 
     def step(self, text: str) -> None:
+        self._close()
+        self._current = (text.split(":", 1)[0], time.perf_counter())
         if self.live:
             print(f"\r[{time.perf_counter() - self.start:6.1f}s] {text:<60}", end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
+        self._close()
         if self.live:
             print("\r" + " " * 72 + "\r", end="", file=sys.stderr, flush=True)
+
+    def _close(self) -> None:
+        if self._current is not None:
+            name, began = self._current
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
+            self._current = None
 
 
 def cross_problems(built: list[DocumentBuild], partial: bool) -> list[Problem]:
@@ -141,21 +153,6 @@ def prior_version(out: Path, date: str) -> str | None:
         return str(previous.get("ontology_version_iri") or version_iri(str(previous.get("date"))))
     prior = previous.get("prior_version")
     return str(prior) if prior else None
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Python's cyclic collector, run less often while a build runs (the document workers and the
-    validating process inherit it when they fork). A build makes millions of small objects that
-    live until it ends (parsed YAML, claims, N-Triples lines, pyoxigraph terms) and few cycles;
-    at the default threshold (a young collection every 700 allocations) collecting took a sixth
-    of a 10^5-claim build's CPU time (190 -> 159 user-s)."""
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out: Path,
@@ -282,15 +279,18 @@ def _build(sources: Path, ontology: Path, shapes: Path, corpus: Path | None, out
         settle()
         conforming(True)
 
+    parts: dict[str, float] = {}
     summary.release = write_release(Path(out), onto, graphs, manifest,
-                                    check=lambda store: check_merged(store, merged), ready=ready)
+                                    check=lambda store: check_merged(store, merged), ready=ready, timings=parts)
     summary.triples = json.loads((summary.release / "manifest.json").read_text())["triples"]
     if prior:                  # the changelog against the release this one follows
+        progress.step("changes: against the prior release")
         from .diff import write_changes
         previous = Path(out) / "releases" / prior.rsplit("/releases/", 1)[-1].split("/", 1)[0]
         write_changes(summary.release.resolve(), previous.resolve() if previous.exists() else None)
     summary.seconds = time.perf_counter() - started
     progress.done()
+    summary.timings = {**progress.seconds, **parts}
     cached = sum(b.cached for b in built)
     log(f"built {summary.release}: {summary.documents} documents, {summary.studies} studies, "
         f"{summary.claims} claims, {summary.cases} patient cases, {summary.triples} triples "

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import KGError
-from .export import claim_rows
+from .export import ReleaseData, claim_rows, read_release
 from .rdf import BCMKG, OWL, RDF, RDFS
 
 __all__ = ["ReleaseDiff", "diff_releases", "resolve_release", "diff_markdown", "write_changes"]
@@ -71,16 +71,21 @@ def _terms(release: Path) -> dict[str, tuple[str, bool]]:
     return {iri: (label, iri in deprecated) for iri, label in labels.items()}
 
 
-def _studies(release: Path) -> set[str]:
-    return {q.subject.value for q in ox.parse(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
-            if q.predicate.value == TYPE and q.object.value in STUDY_TYPES}
+def _studies(data: ReleaseData) -> set[str]:
+    return {s for s, props in data.items() if any(getattr(t, "value", "") in STUDY_TYPES for t in props.get(TYPE, ()))}
+
+
+def _claims_and_studies(release: Path) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """The claims table by IRI and the study IRIs, from one read of the release."""
+    data = read_release(release)
+    return {r["claim_iri"]: r for r in claim_rows(release, data)}, _studies(data)
 
 
 def diff_releases(old: Path, new: Path) -> ReleaseDiff:
     """Everything that differs between two release folders."""
     result = ReleaseDiff(str(old), str(new))
-    before = {r["claim_iri"]: r for r in claim_rows(old)}
-    after = {r["claim_iri"]: r for r in claim_rows(new)}
+    before, s_old = _claims_and_studies(old)
+    after, s_new = _claims_and_studies(new)
     result.claims_added = sorted(set(after) - set(before))
     result.claims_removed = sorted(set(before) - set(after))
     for iri in sorted(set(before) & set(after)):
@@ -97,7 +102,6 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
     result.terms_deprecated = sorted(i for i in set(t_old) & set(t_new) if t_new[i][1] and not t_old[i][1])
     result.terms_relabelled = {i: [t_old[i][0], t_new[i][0]] for i in sorted(set(t_old) & set(t_new))
                                if t_old[i][0] != t_new[i][0]}
-    s_old, s_new = _studies(old), _studies(new)
     result.studies_added, result.studies_removed = sorted(s_new - s_old), sorted(s_old - s_new)
     return result
 

@@ -13,8 +13,10 @@ time they are asked for (module `__getattr__`).
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -247,6 +249,22 @@ def to_ox_triple(triple: tuple[Node, Node, Node]) -> ox.Triple:
     return ox.Triple(s, p, o)
 
 
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's cyclic collector, run less often while a build runs or a whole release is read
+    (forked workers inherit it). Both make millions of small objects that live until they end
+    (parsed YAML, claims, N-Triples lines, pyoxigraph terms) and few cycles; at the default
+    threshold (a young collection every 700 allocations) collecting took a sixth of a
+    10^5-claim build's CPU time (190 -> 159 user-s), and half of reading a 10^5 release for
+    `kg diff` (18.7 -> 9.0 s)."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def serialize(items: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: ox.RdfFormat,
               prefixes: dict[str, str] | None = None) -> bytes:
     """pyoxigraph's writer, to bytes (it returns None only when given an output file)."""
@@ -289,5 +307,5 @@ __all__ = [
     "XREF_PREFIXES", "IAO_REPLACED_BY", "IAO_DEFINITION", "OWL_RATIONAL", "CONVERTER", "compact",
     "expand", "check_iri", "prefix_block", "version_iri", "document_iri", "study_iri", "arm_iri",
     "claim_iri", "case_iri", "exclusion_iri", "graph_iri", "local_path", "to_ox", "from_ox", "to_ox_triple",
-    "nt_bytes", "serialize", "Namespace", "XSD", "XSD_STRING", "RDF", "RDFS", "OWL",
+    "nt_bytes", "serialize", "fewer_collections", "Namespace", "XSD", "XSD_STRING", "RDF", "RDFS", "OWL",
 ]

@@ -170,3 +170,21 @@ def test_value_at_pins_the_value_to_its_place(tmp_path, corpus):
     with pytest.raises((ConformanceError, InputError), match=rf"the number printed at offset {offset} is 11, not this value"):
         build(sources=_sen_with(tmp_path / "b", pinned("13")), ontology=ROOT / "ontology", shapes=ROOT / "shapes",
               corpus=corpus, out=tmp_path / "b" / "build", log=lambda _: None)
+
+
+def test_build_timings_name_every_step_and_every_part_of_the_release(tmp_path, capsys):
+    from kg.cli import main
+    code = main(["build", "--sources", str(TINY / "sources"), "--corpus", str(TINY / "corpus"),
+                 "--out", str(tmp_path / "build"), "--date", "2026-12-01", "--timings"])
+    assert code == 0
+    timed = {}
+    for line in capsys.readouterr().out.splitlines():
+        if line.endswith(" s") and "  " in line:
+            step, seconds = line.rsplit("  ", 1)
+            timed[step.strip()] = float(seconds.removesuffix(" s"))
+    assert {"ontology", "documents", "SHACL", "release"} <= set(timed)
+    assert {"release: on-disk store (a thread, meanwhile)", "release: JSON-LD (a forked process, meanwhile)",
+            "release: Turtle, TriG, RDF/XML and N-Quads files", "release: checks on the merged release"} <= set(timed)
+    assert all(s >= 0 for s in timed.values())
+    assert timed["release: on-disk store (a thread, meanwhile)"] > 0
+    assert timed["release: JSON-LD (a forked process, meanwhile)"] > 0   # the child's own time came back

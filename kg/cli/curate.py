@@ -21,6 +21,8 @@ def add_build(p: argparse.ArgumentParser) -> None:
                    help="publish although claims or queries use retired terms (reported as warnings)")
     p.add_argument("--jobs", type=int, default=None,
                    help="worker processes for the per-document stages (default: one per core when the sources exceed 2 MB)")
+    p.add_argument("--timings", action="store_true",
+                   help="also print the seconds each step and each part of the release took")
 
 
 def cmd_build(a: argparse.Namespace) -> int:
@@ -29,6 +31,10 @@ def cmd_build(a: argparse.Namespace) -> int:
                     shapes=a.shapes or project("shapes"), corpus=corpus(a), out=a.out or project("build"), date=a.date,
                     report=a.report, log=print, workers=a.jobs, queries=a.queries or project("queries"),
                     allow_deprecated=a.allow_deprecated)
+    if a.timings:
+        width = max(map(len, summary.timings), default=0)
+        for step, seconds in summary.timings.items():
+            print(f"{step:<{width}}  {seconds:7.2f} s")
     return 0 if summary.ok else 1
 
 
