@@ -141,7 +141,7 @@ def claim_rows(release: Path, data: ReleaseData | None = None) -> list[dict[str,
              if f.kind == "enum" and isinstance(f.values, dict)}
     # each column's property and how its value is shown, worked out once, not once per claim
     plan = [(col, V + str(f.prop) if f.prop else "",
-             "as is" if col.endswith("_iri") or f.kind not in ("term", "enum") else f.kind, words.get(f.key))
+             "as is" if col.endswith("_iri") or f.kind not in ("term", "enum") else f.kind, words.get(f.key, {}))
             for f, col in own]
     rows = []
     for s, props in data.items():

@@ -232,6 +232,7 @@ def printed_twin(prop: str) -> str:
     """The property (and the standard row's column) holding `prop`'s figure as printed."""
     return prop + "AsPrinted"
 
+
 #: fields the build derives; a curator does not write them
 DERIVED = {"value_in_months", "ci_lower", "ci_upper", "interpretation_note", "source_file", "source_line",
            "evidence_level", "evidence_rationale"}
