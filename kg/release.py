@@ -185,48 +185,47 @@ def nquads_of(name: str, nt: bytes) -> bytes:
 
 
 def _write_files(tmp: Path, ontology: Graph, documents: dict[str, bytes], manifest: dict[str, Any],
-                 store: list[StoreWriter] | None = None, timings: dict[str, float] | None = None) -> dict[str, Any]:
-    """The release files in `tmp`; with `store`, the on-disk store is started in a thread (into
-    tmp/store) as soon as its input is ready, and the thread is appended to `store`. `documents`'
+                 store: list[StoreWriter], timings: dict[str, float]) -> dict[str, Any]:
+    """The release files in `tmp`; the on-disk store is started in a thread (into tmp/store) as
+    soon as its input is ready, and the thread is appended to `store`; each part's seconds go
+    into `timings`. `documents`'
     graphs are N-Triples as `sorted_nt` gives them, so graph.nq needs no sort, and merging the
     graphs is a merge of sorted runs."""
-    timings = {} if timings is None else timings
-    start = time.perf_counter()
-    canonical = to_canonical_graph(ontology)  # stable blank-node labels: same input, same bytes
-    graphs = {"ontology": sorted_nt(nt_bytes(to_ox_triple(t) for t in canonical)), **documents}
-    nquads = b"".join(nquads_of(name, nt) for name, nt in graphs.items())
-    # dict.fromkeys drops the lines two graphs share
-    merged = b"".join(dict.fromkeys(sorted([line for nt in graphs.values() for line in nt.splitlines(keepends=True)])))
+    with _timed(timings, "release: merging the graphs"):
+        canonical = to_canonical_graph(ontology)  # stable blank-node labels: same input, same bytes
+        graphs = {"ontology": sorted_nt(nt_bytes(to_ox_triple(t) for t in canonical)), **documents}
+        nquads = b"".join(nquads_of(name, nt) for name, nt in graphs.items())
+        # dict.fromkeys drops the lines two graphs share
+        merged = b"".join(dict.fromkeys(sorted([line for nt in graphs.values()
+                                                for line in nt.splitlines(keepends=True)])))
     # JSON-LD is built in Python (the slowest writer): a forked process writes it meanwhile
     fork = multiprocessing.get_context("fork")
     jsonld_seconds = fork.Value("d", 0.0, lock=False)
     jsonld = fork.Process(target=write_jsonld, args=(merged, tmp / "graph.jsonld", jsonld_seconds))
-    timings["release: merging the graphs"] = time.perf_counter() - start
     jsonld.start()
-    if store is not None:      # after the fork: the child must not inherit the store's threads
-        store.append(StoreWriter(nquads, merged, tmp / STORE_DIR))
-        store[-1].start()
-    # lenient: these bytes were written by pyoxigraph moments ago, so the parser need not check
-    # every IRI again (a third less time per file)
-    nt_format = ox.RdfFormat.N_TRIPLES
-    files = {
-        "ontology.ttl": BANNER.encode() + serialize(
-            ox.parse(graphs["ontology"], format=nt_format, lenient=True), ox.RdfFormat.TURTLE, PREFIXES),
-        "ontology.owl": owl_xml(graphs["ontology"].splitlines(keepends=True)),
-        "graph.ttl": BANNER.encode() + serialize(
-            ox.parse(merged, format=nt_format, lenient=True), ox.RdfFormat.TURTLE, PREFIXES),
-        "graph.trig": BANNER.encode() + serialize(
-            ox.parse(nquads, format=ox.RdfFormat.N_QUADS, lenient=True), ox.RdfFormat.TRIG, PREFIXES),
-        "graph.nq": nquads,
-        # the prefix map for OAK, curies, pandas users
-        "prefixes.json": (json.dumps({**PREFIXES, **XREF_PREFIXES}, indent=1, sort_keys=True) + "\n").encode(),
-        "context.jsonld": json.dumps(jsonld_context(), indent=1).encode(),
-    }
-    for name, data in files.items():
-        (tmp / name).write_bytes(data)
-    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    timings["release: Turtle, TriG, RDF/XML and N-Quads files"] = time.perf_counter() - start - timings[
-        "release: merging the graphs"]
+    # after the fork: the child must not inherit the store's threads
+    store.append(StoreWriter(nquads, merged, tmp / STORE_DIR))
+    store[-1].start()
+    with _timed(timings, "release: Turtle, TriG, RDF/XML and N-Quads files"):
+        # lenient: these bytes were written by pyoxigraph moments ago, so the parser need not check
+        # every IRI again (a third less time per file)
+        nt_format = ox.RdfFormat.N_TRIPLES
+        files = {
+            "ontology.ttl": BANNER.encode() + serialize(
+                ox.parse(graphs["ontology"], format=nt_format, lenient=True), ox.RdfFormat.TURTLE, PREFIXES),
+            "ontology.owl": owl_xml(graphs["ontology"].splitlines(keepends=True)),
+            "graph.ttl": BANNER.encode() + serialize(
+                ox.parse(merged, format=nt_format, lenient=True), ox.RdfFormat.TURTLE, PREFIXES),
+            "graph.trig": BANNER.encode() + serialize(
+                ox.parse(nquads, format=ox.RdfFormat.N_QUADS, lenient=True), ox.RdfFormat.TRIG, PREFIXES),
+            "graph.nq": nquads,
+            # the prefix map for OAK, curies, pandas users
+            "prefixes.json": (json.dumps({**PREFIXES, **XREF_PREFIXES}, indent=1, sort_keys=True) + "\n").encode(),
+            "context.jsonld": json.dumps(jsonld_context(), indent=1).encode(),
+        }
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     with _timed(timings, "release: waiting for JSON-LD"):
         jsonld.join()
     timings["release: JSON-LD (a forked process, meanwhile)"] = jsonld_seconds.value
