@@ -15,11 +15,12 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .errors import KGError, QueryError
-from .model import BY_KEY, CLAIM_CLASSES, Field, export_columns
+from .model import BY_KEY, CLAIM_CLASSES, PRINTED, Field, export_columns, printed_twin
 from .rdf import BCMKG, OA, PROV, RDF, RDFS, fewer_collections
 
 RDF_TYPE, RDFS_LABEL = str(RDF.type), str(RDFS.label)
@@ -91,7 +92,7 @@ def _decimal_text(text: str) -> str:
     return repr(float(Fraction(text))) if "/" in text else text
 
 
-__all__ = ["export_claims", "export_parquet", "claim_rows", "columns_markdown", "columns", "model_columns",
+__all__ = ["export_claims", "export_parquet", "claim_rows", "claim_row", "columns_markdown", "columns", "model_columns",
            "numeric_columns", "number"]
 
 
@@ -124,59 +125,83 @@ def _text(term: object) -> str:
     return getattr(term, "value", str(term))
 
 
+def _first(data: ReleaseData, s: str, p: str) -> str:
+    objs = data.get(s, {}).get(p)
+    return _text(objs[0]) if objs else ""
+
+
+def _label(data: ReleaseData, iri: str) -> str:
+    return _first(data, iri, RDFS_LABEL) or iri.rsplit("/", 1)[-1]
+
+
 def claim_rows(release: Path, data: ReleaseData | None = None) -> list[dict[str, str]]:
     """One dict per claim, keys = columns(), values as written (empty string when absent);
     `data`: the release as `read_release` gives it, when the caller has read it already."""
     data = read_release(release) if data is None else data
-
-    def first(s: str, p: str) -> str:
-        objs = data.get(s, {}).get(p)
-        return _text(objs[0]) if objs else ""
-
-    def label(iri: str) -> str:
-        return first(iri, RDFS_LABEL) or iri.rsplit("/", 1)[-1]
-
-    own, names = model_columns(), columns()
-    words = {f.key: {term: word for word, term in f.values.items()} for f, _ in own
-             if f.kind == "enum" and isinstance(f.values, dict)}
-    # each column's property and how its value is shown, worked out once, not once per claim
-    plan = [(col, V + str(f.prop) if f.prop else "",
-             "as is" if col.endswith("_iri") or f.kind not in ("term", "enum") else f.kind, words.get(f.key, {}))
-            for f, col in own]
-    rows = []
-    for s, props in data.items():
-        kinds = [KIND_OF_CLASS[t.value[len(V):]] for t in props.get(RDF_TYPE, [])
-                 if t.value.startswith(V) and t.value[len(V):] in KIND_OF_CLASS]
-        if not kinds:
-            continue
-        row = dict.fromkeys(names, "")
-        row["claim_iri"], row["kind"], row["claim_id"] = s, kinds[0], first(s, V + "claimId")
-        row["locator"] = first(s, V + "locator")
-        for col, prop, shown, word_of in plan:
-            objs = props.get(prop)
-            value = _text(objs[0]) if objs else ""
-            if not value or shown == "as is":
-                row[col] = value
-            elif shown == "term":
-                row[col] = label(value)
-            else:
-                row[col] = word_of.get(value[len(V):], value)
-        doc = first(s, PROV_DERIVED)
-        row["document_iri"], row["document"], row["doi"] = doc, first(doc, V + "corpusFile"), first(doc, BIBO_DOI)
-        study = first(s, V + "aboutStudy")
-        row["study_iri"], row["study"] = study, label(study) if study else ""
-        pub = first(study, V + "describedIn")
-        row["study_doi"] = first(pub, BIBO_DOI) if pub else ""
-        designs = sorted({_text(d) for d in data.get(study, {}).get(V + "design", [])})
-        row["study_design_iri"] = "; ".join(designs)
-        row["study_design"] = "; ".join(label(d) for d in designs)
-        sel = first(first(s, V + "evidence"), str(OA) + "hasSelector")
-        row["span_start"], row["span_end"] = first(sel, str(OA) + "start"), first(sel, str(OA) + "end")
-        row["value_as_printed"] = row["value"]
-        row["value_for_analysis"] = row["interpreted_value"] or row["value"]
-        rows.append(row)
+    plan = _row_plan()
+    rows = [row for s, props in data.items() if (row := _claim_row(s, props, data, plan)) is not None]
     rows.sort(key=lambda r: (r["document"], int(r["span_start"] or 0), r["claim_id"]))
     return rows
+
+
+def claim_row(data: ReleaseData, claim: str) -> dict[str, str] | None:
+    """One claim's row (None when `claim` is not a claim), from `data` holding at least the claim,
+    its document, study, publication, selector and the labels of its terms: the FHIR resource of
+    one claim reads just those from a store, and its row is the export's row."""
+    return _claim_row(claim, data.get(claim, {}), data, _row_plan())
+
+
+#: the table's columns, and per model column: (column, property, its printed twin or "", how the
+#: value is shown, enum words)
+RowPlan = tuple[list[str], list[tuple[str, str, str, str, dict[str, str]]]]
+
+
+def _row_plan() -> RowPlan:
+    """Each column's property and how its value is shown, worked out once per table, not per claim."""
+    own = []
+    for f, col in model_columns():
+        prop = V + str(f.prop) if f.prop else ""
+        twin = V + printed_twin(str(f.prop)) if str(f.prop) in PRINTED else ""
+        shown = "as is" if col.endswith("_iri") or f.kind not in ("term", "enum") else f.kind
+        words = {term: word for word, term in f.values.items()} if isinstance(f.values, dict) else {}
+        own.append((col, prop, twin, shown, words))
+    return columns(), own
+
+
+def _claim_row(s: str, props: dict[str, list[Any]], data: ReleaseData, plan: RowPlan) -> dict[str, str] | None:
+    kinds = [KIND_OF_CLASS[t.value[len(V):]] for t in props.get(RDF_TYPE, [])
+             if t.value.startswith(V) and t.value[len(V):] in KIND_OF_CLASS]
+    if not kinds:
+        return None
+    first, label = partial(_first, data), partial(_label, data)
+    names, own = plan
+    row = dict.fromkeys(names, "")
+    row["claim_iri"], row["kind"], row["claim_id"] = s, kinds[0], first(s, V + "claimId")
+    row["locator"] = first(s, V + "locator")
+    for col, prop, twin, shown, word_of in own:
+        # the printed twin first: a store answers 0.6 for a printed "0.60" (graph.nq keeps both equal)
+        objs = (twin and props.get(twin)) or props.get(prop)
+        value = _text(objs[0]) if objs else ""
+        if not value or shown == "as is":
+            row[col] = value
+        elif shown == "term":
+            row[col] = label(value)
+        else:
+            row[col] = word_of.get(value[len(V):], value)
+    doc = first(s, PROV_DERIVED)
+    row["document_iri"], row["document"], row["doi"] = doc, first(doc, V + "corpusFile"), first(doc, BIBO_DOI)
+    study = first(s, V + "aboutStudy")
+    row["study_iri"], row["study"] = study, label(study) if study else ""
+    pub = first(study, V + "describedIn")
+    row["study_doi"] = first(pub, BIBO_DOI) if pub else ""
+    designs = sorted({_text(d) for d in data.get(study, {}).get(V + "design", [])})
+    row["study_design_iri"] = "; ".join(designs)
+    row["study_design"] = "; ".join(label(d) for d in designs)
+    sel = first(first(s, V + "evidence"), str(OA) + "hasSelector")
+    row["span_start"], row["span_end"] = first(sel, str(OA) + "start"), first(sel, str(OA) + "end")
+    row["value_as_printed"] = row["value"]
+    row["value_for_analysis"] = row["interpreted_value"] or row["value"]
+    return row
 
 
 def export_claims(release_dir: Path, fmt: str) -> str:

@@ -16,15 +16,16 @@ import csv
 import hashlib
 import json
 import re
+from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .errors import KGError
-from .export import claim_rows, columns, model_columns
+from .export import claim_row, claim_rows, model_columns
 from .model import BY_KEY, printed_twin
 from .paths import project_dir
-from .rdf import BCD, BCMKG, BIBO, OA, OBO, prefix_block
+from .rdf import BCD, BCMKG, OBO, prefix_block
 from .records import as_number
 from .store import Store, open_store
 
@@ -376,42 +377,18 @@ _ROW = (prefix_block()
 
 
 def _row_from_store(store: Store, claim_iri: str) -> dict[str, str] | None:
-    """The claims-table row of one claim, from a store: the claim, its document, study, publication and
-    selector, with term labels, read the way kg.export.claim_rows reads the release."""
+    """The claims-table row of one claim, from a store: the claim, its document, study, publication
+    and selector, with the labels of the terms they name, made into a row by the export's own code."""
     import pyoxigraph as ox
 
-    from .export import KIND_OF_CLASS, PROV_DERIVED, RDF_TYPE
-    data: dict[str, dict[str, list[str]]] = {}
-    labels: dict[str, str] = {}
+    from .export import RDFS_LABEL, ReleaseData
+    data: ReleaseData = defaultdict(lambda: defaultdict(list))
     for row in store.select(_ROW, {"c": ox.NamedNode(claim_iri)}).rows:
-        s, p, o, label = (getattr(row[k], "value", "") for k in ("s", "p", "o", "l"))
-        data.setdefault(s, {}).setdefault(p, []).append(o)
-        if label:
-            labels[o] = label
-
-    def first(s: str, p: str) -> str:
-        return sorted(data.get(s, {}).get(p, [""]))[0]
-
-    kinds = [KIND_OF_CLASS[t[len(VOCAB):]] for t in data.get(claim_iri, {}).get(RDF_TYPE, [])
-             if t[len(VOCAB):] in KIND_OF_CLASS]
-    if not kinds:
-        return None
-    r = {c: "" for c in columns()}
-    r.update(claim_iri=claim_iri, kind=kinds[0], claim_id=first(claim_iri, VOCAB + "claimId"),
-             locator=first(claim_iri, VOCAB + "locator"))
-    for f, col in model_columns():
-        printed = first(claim_iri, VOCAB + printed_twin(str(f.prop)))   # a store may say 0.6 for "0.60"
-        value = printed or (first(claim_iri, VOCAB + str(f.prop)) if f.prop else "")
-        words = {term: word for word, term in f.values.items()} if isinstance(f.values, dict) else {}
-        r[col] = (value if col.endswith("_iri") or f.kind not in ("term", "enum") else labels.get(value, value)
-                  if f.kind == "term" else words.get(value[len(VOCAB):], value))
-    doc, study = first(claim_iri, PROV_DERIVED), first(claim_iri, VOCAB + "aboutStudy")
-    bibo = BIBO + "doi"
-    r.update(document_iri=doc, document=first(doc, VOCAB + "corpusFile"), doi=first(doc, bibo), study_iri=study,
-             study=labels.get(study, study.rsplit("/", 1)[-1]),
-             study_doi=first(first(study, VOCAB + "describedIn"), bibo))
-    designs = sorted(set(data.get(study, {}).get(VOCAB + "design", [])))
-    r.update(study_design_iri="; ".join(designs), study_design="; ".join(labels.get(d, d) for d in designs))
-    sel = first(first(claim_iri, VOCAB + "evidence"), OA + "hasSelector")
-    r.update(span_start=first(sel, OA + "start"), span_end=first(sel, OA + "end"))
-    return r
+        s, p, o, label = (row[k] for k in ("s", "p", "o", "l"))
+        for subject, prop, obj in ((s, p, o), (o, ox.NamedNode(RDFS_LABEL), label)):
+            if subject is None or obj is None:
+                continue
+            objs = data[getattr(subject, "value", str(subject))][getattr(prop, "value", "")]
+            if obj not in objs:
+                objs.append(obj)
+    return claim_row(data, claim_iri)

@@ -169,6 +169,27 @@ def test_from_a_store_is_the_same_as_from_the_release(release):
     assert {"url": fhir.VOCAB + "ciLowerAsPrinted", "valueString": "0.60"} in lu["extension"]
 
 
+def test_a_term_without_a_label_reads_the_same_from_a_store_as_from_the_release(release):
+    """One row builder (kg.export.claim_row) for both: a term whose label is gone shows its local
+    name in the export and in the Evidence kg serve builds from its store alike."""
+    import pyoxigraph as ox
+
+    from kg.export import RDFS_LABEL, read_release
+    from kg.store import EmbeddedStore
+    liver = fhir.VOCAB + "LiverMetastasis"
+    mem = ox.Store()
+    mem.bulk_load(path=str(release / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    for quad in list(mem.quads_for_pattern(ox.NamedNode(liver), ox.NamedNode(RDFS_LABEL), None)):
+        mem.remove(quad)
+    data = read_release(release)
+    del data[liver][RDFS_LABEL]
+    claim = CLAIM + "sen2024/abs-dfs-median"          # 002, Abstract: median DFS 36 months, liver
+    exported = next(r for r in claim_rows(release, data) if r["claim_iri"] == claim)
+    from_store = fhir._row_from_store(EmbeddedStore(mem), claim)
+    assert exported["site"] == from_store["site"] == "LiverMetastasis"
+    assert from_store == exported and exported["value"] == "36"
+
+
 def test_a_retracted_claim_is_retired_and_points_to_its_successor(release):
     row = dict(next(r for r in claim_rows(release) if r["claim_iri"] == CLAIM + "ueno2022/t1-mf-os-hr"))
     row.update(retracted_on="2026-01-31", superseded_by=CLAIM + "ueno2022/t1-mf-os-hr-2",
