@@ -130,10 +130,16 @@ def test_002_survival_rates(store):
 
 
 def test_002_medians_with_ranges(store):
-    one(store, "sen2024", "sen2024", "DiseaseFreeSurvival", value="36", unit="Month", statisticType="Median")
-    ranged = [c for c in find(store, "sen2024", "sen2024", "DiseaseFreeSurvival", statisticType="Median")
+    # the paper's DFS runs from treatment of the breast cancer to the first liver metastasis (Methods): a
+    # disease-free interval, not survival free of disease after the liver procedure
+    one(store, "sen2024", "sen2024", "DiseaseFreeIntervalEndpoint", value="36", unit="Month", statisticType="Median")
+    ranged = [c for c in find(store, "sen2024", "sen2024", "DiseaseFreeIntervalEndpoint", statisticType="Median")
               if c.get("minAsPrinted") == ["18"]]
     assert ranged and all(c["maxAsPrinted"] == ["72"] for c in ranged)
+    # Table I: the median of 36 months is over the 11 patients whose metastasis recurred (one was de novo)
+    t1 = one(store, "sen2024", "sen2024", "DiseaseFreeIntervalEndpoint", value="36", locator="Table I")
+    assert t1["sampleSize"] == ["11"]
+    assert not find(store, "sen2024", "sen2024", "DiseaseFreeSurvival")
     one(store, "sen2024", "sen2024", "ProgressionFreeSurvival", value="27", unit="Month", statisticType="Median")
     one(store, "sen2024", "sen2024", "OverallSurvival", value="30", unit="Month", statisticType="Median")
 
@@ -186,6 +192,18 @@ def test_004_series_figures(store):
     assert (c.get("minAsPrinted"), c.get("maxAsPrinted")) == (["32.07"], ["336.80"])
     one(store, "chan2017", "chan2017", "FollowUpDuration", value="108.10", unit="Month")
     one(store, "chan2017", "chan2017", "SurvivalAfterMetastasectomy", value="30.57", unit="Month")
+    # Discussion, brain metastasis: recurrence beside the resection site in one of the 5 patients
+    brain = one(store, "chan2017", "chan2017", "LocalProgression", value="1", unit="Patients",
+                metastaticSite="BrainMetastasis")
+    assert brain["sampleSize"] == ["5"] and brain["modality"] == [f"{B}vocab/Craniotomy"]
+
+
+def test_004_background_figure_is_the_cited_studys(store):
+    # Background: median survival 2 to 4 years, the sentence closed by citation 3 (Leung 2010)
+    c = one(store, "chan2017", "leung2010", "OverallSurvival", low="2", high="4", unit="Year", statisticType="Median")
+    assert c["iri"].endswith("/chan2017/bg-mbc-os")
+    assert not find(store, "chan2017", "chan2017", "OverallSurvival", metastaticSite="MetastaticBreastCancer",
+                    unit="Year")
 
 
 # --- numeric cut-offs of prognostic factors (issue 11) ------------------------------------------

@@ -118,4 +118,4 @@ def test_cli_parquet(release, tmp_path):
                            str(release), "--output", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     frame = pd.read_parquet(out)
-    assert len(frame) == 844 and str(frame["value"].dtype) == "float64"
+    assert len(frame) == 845 and str(frame["value"].dtype) == "float64"
