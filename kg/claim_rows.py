@@ -229,11 +229,13 @@ def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
     keys, flags = _figure_columns(tuple(variables))
     if flags:    # Virtuoso answers a boolean expression as the integer 0 or 1
         rows = [{**r, **{f: _boolean(r[f]) for f in flags if r.get(f) is not None}} for r in rows]
+    if every_place or not keys:
+        return rows
     best: dict[tuple[object, ...], int] = {}
     out: list[dict[str, Any]] = []
     for row in rows:
         key = tuple(row.get(k) for k in keys)
-        if every_place or not keys or None in key or key not in best:
+        if None in key or key not in best:
             best[key] = len(out)
             out.append(row)
         elif _filled(row) > _filled(out[best[key]]):
