@@ -327,6 +327,12 @@ def number_source(engine):
     # 89 is printed for Vogl 2023 (MWA 5-year OS) and for Chen 2022; the study parameter keeps Vogl's
     assert {r["studyLabel"] for r in rows} == {"Vogl 2023", "Chen 2022"}
     assert {r["studyLabel"] for r in ask(engine, "number_source", value=89, study="vogl2023")} == {"Vogl 2023"}
+    # a range's observed ends and a cut-off are numbers the document states too: 002 Table I, DFS 36 (18-72);
+    # 002 Discussion, a solitary metastasis under 4-5 cm (Rashid 2021's cut-off)
+    assert has(ask(engine, "number_source", value=72), claim="https://w3id.org/bcmkg/id/claim/sen2024/t1-dfs",
+               field="maximum")
+    assert has(ask(engine, "number_source", value=5, study="rashid2021"),
+               claim="https://w3id.org/bcmkg/id/claim/sen2024/disc-size-cutoff", field="cut-off high")
 
 
 def claim_provenance(engine, corpus):
