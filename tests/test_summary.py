@@ -189,7 +189,8 @@ def test_queries_reading_the_summary_answer_as_the_live_aggregation(disk_store, 
 
 def test_study_counts_are_the_curated_files(disk_store):
     rows = {r["id"]: r for r in to_rows(run("study_list", {}, disk_store))}
-    # chan2017: 156 of the file's 157 claims (one is Leung 2010's) and 13 patient cases (004 Table 2); Ruiz 2018 is reported by 001, 002 and 003
+    # chan2017: 156 of the file's 157 claims (one is Leung 2010's) and 13 patient cases (004 Table 2);
+    # Ruiz 2018 is reported by 001, 002 and 003
     assert (rows["chan2017"]["claims"], rows["chan2017"]["documents"]) == (169, 1)
     assert (rows["ruiz2018"]["claims"], rows["ruiz2018"]["documents"]) == (33, 3)
     docs = {r["id"]: r["claims"] for r in to_rows(run("documents", {}, disk_store))}
