@@ -15,7 +15,6 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -173,11 +172,10 @@ def _claim_row(s: str, props: dict[str, list[Any]], data: ReleaseData, plan: Row
              if t.value.startswith(V) and t.value[len(V):] in KIND_OF_CLASS]
     if not kinds:
         return None
-    first, label = partial(_first, data), partial(_label, data)
     names, own = plan
     row = dict.fromkeys(names, "")
-    row["claim_iri"], row["kind"], row["claim_id"] = s, kinds[0], first(s, V + "claimId")
-    row["locator"] = first(s, V + "locator")
+    row["claim_iri"], row["kind"], row["claim_id"] = s, kinds[0], _first(data, s, V + "claimId")
+    row["locator"] = _first(data, s, V + "locator")
     for col, prop, twin, shown, word_of in own:
         # the printed twin first: a store answers 0.6 for a printed "0.60" (graph.nq keeps both equal)
         objs = (twin and props.get(twin)) or props.get(prop)
@@ -185,20 +183,20 @@ def _claim_row(s: str, props: dict[str, list[Any]], data: ReleaseData, plan: Row
         if not value or shown == "as is":
             row[col] = value
         elif shown == "term":
-            row[col] = label(value)
+            row[col] = _label(data, value)
         else:
             row[col] = word_of.get(value[len(V):], value)
-    doc = first(s, PROV_DERIVED)
-    row["document_iri"], row["document"], row["doi"] = doc, first(doc, V + "corpusFile"), first(doc, BIBO_DOI)
-    study = first(s, V + "aboutStudy")
-    row["study_iri"], row["study"] = study, label(study) if study else ""
-    pub = first(study, V + "describedIn")
-    row["study_doi"] = first(pub, BIBO_DOI) if pub else ""
+    doc = _first(data, s, PROV_DERIVED)
+    row["document_iri"], row["document"], row["doi"] = doc, _first(data, doc, V + "corpusFile"), _first(data, doc, BIBO_DOI)
+    study = _first(data, s, V + "aboutStudy")
+    row["study_iri"], row["study"] = study, _label(data, study) if study else ""
+    pub = _first(data, study, V + "describedIn")
+    row["study_doi"] = _first(data, pub, BIBO_DOI) if pub else ""
     designs = sorted({_text(d) for d in data.get(study, {}).get(V + "design", [])})
     row["study_design_iri"] = "; ".join(designs)
-    row["study_design"] = "; ".join(label(d) for d in designs)
-    sel = first(first(s, V + "evidence"), str(OA) + "hasSelector")
-    row["span_start"], row["span_end"] = first(sel, str(OA) + "start"), first(sel, str(OA) + "end")
+    row["study_design"] = "; ".join(_label(data, d) for d in designs)
+    sel = _first(data, _first(data, s, V + "evidence"), str(OA) + "hasSelector")
+    row["span_start"], row["span_end"] = _first(data, sel, str(OA) + "start"), _first(data, sel, str(OA) + "end")
     row["value_as_printed"] = row["value"]
     row["value_for_analysis"] = row["interpreted_value"] or row["value"]
     return row
