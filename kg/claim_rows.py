@@ -223,9 +223,11 @@ _FIGURE, _READING = re.compile(r"figure[A-Z]?"), re.compile(r"isReading[A-Z]?")
 
 
 def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
-                       every_place: bool = False) -> list[dict[str, Any]]:
+                       every_place: bool = False, either_order: bool = False) -> list[dict[str, Any]]:
     """One row per figure (equal `figure*` columns): the one stating the most, ties to the first;
-    `every_place` keeps all."""
+    `every_place` keeps all; `either_order`: a pair of figures is one pair in either order (a
+    disagreement between X and Y is the one between Y and X), shown by the row naming the
+    figures' own claims where there is one."""
     keys, flags = _figure_columns(tuple(variables))
     if flags:    # Virtuoso answers a boolean expression as the integer 0 or 1
         rows = [{**r, **{f: _boolean(r[f]) for f in flags if r.get(f) is not None}} for r in rows]
@@ -235,12 +237,22 @@ def one_row_per_figure(variables: list[str], rows: list[dict[str, Any]],
     out: list[dict[str, Any]] = []
     for row in rows:
         key = tuple(row.get(k) for k in keys)
+        if either_order and None not in key:
+            key = tuple(sorted(key, key=str))
         if None in key or key not in best:
             best[key] = len(out)
             out.append(row)
-        elif _filled(row) > _filled(out[best[key]]):
+        elif _rank(row, keys, either_order) > _rank(out[best[key]], keys, either_order):
             out[best[key]] = row
     return out
+
+
+def _rank(row: Mapping[str, Any], keys: tuple[str, ...], own_first: bool) -> tuple[int, int]:
+    """(how many figures the row names by their own claim, when asked; how much it states)"""
+    def text(term: Any) -> str:
+        return str(getattr(term, "value", term))      # the figure is the claim IRI as a string
+    own = sum(1 for k in keys if text(row.get(k)) == text(row.get("claim" + k[len("figure"):]))) if own_first else 0
+    return own, _filled(row)
 
 
 @lru_cache(maxsize=256)

@@ -353,7 +353,8 @@ def _bind_cached(q: NamedQuery, values: frozenset[tuple[str, Any]]) -> dict[str,
 def hide_params(q: NamedQuery, result: Result) -> Result:  # drop parameter columns (SEP-0007); one row per figure
     keep = [v for v in result.variables if v not in q.params]
     rows = result.rows if keep == result.variables else [{k: r.get(k) for k in keep} for r in result.rows]
-    return Result(keep, one_row_per_figure(keep, rows, q.kind == "provenance"), result.seconds)
+    return Result(keep, one_row_per_figure(keep, rows, q.kind == "provenance", q.kind == "disagreement"),
+                  result.seconds)
 
 
 #: every instance of a class (SELECT ?x) or whether ?x is one (ASK)

@@ -159,6 +159,13 @@ def proportion_threshold(engine):
     assert has(rows, studyLabel="Franceschini 2024", comparedValue=91, timePoint=2)
     assert has(rows, studyLabel="Meng 2021", comparedValue="97.8")
     assert not has(rows, comparedValue="87.5")      # 3-year local control is below 90
+    # a stated range compares its conservative end: 000 lung section, 5-year OS after pulmonary
+    # metastasectomy 35-60%, above 30 (its low end) but not above 40; below 70 by its high end
+    lung = dict(endpoint="OverallSurvival", site="LungMetastasis")
+    assert has(ask(engine, "proportion_threshold", **lung, threshold=30), valueLow=35, valueHigh=60, thresholdValue=35)
+    assert not has(ask(engine, "proportion_threshold", **lung, threshold=40), valueLow=35, valueHigh=60)
+    assert has(ask(engine, "proportion_threshold", **lung, threshold=70, direction="below"), valueLow=35,
+               valueHigh=60, thresholdValue=60)
 
 
 def surgery_vs_control(engine):
@@ -248,6 +255,8 @@ def randomized_trials(engine):
 def trial_by_registry_id(engine):
     rows = ask(engine, "trial_by_registry_id", registry_id="nct02364557")   # case-insensitive
     assert rows and {r["study"] for r in rows} == {"https://w3id.org/bcmkg/id/study/nrg-br002"}
+    # NRG-BR002 is a randomized phase II trial (000); 003 states no design, which is no design row
+    assert {r.get("designLabel") for r in rows} == {"phase II trial", "randomized controlled trial"}
     assert ask(engine, "trial_by_registry_id", registry_id="NCT00000000") == []
 
 
@@ -353,11 +362,22 @@ def disagreements(engine):
     assert has(rows, studyLabelA="Ruiz 2018", valueA=73, valueB=74)
     across = ask(engine, "disagreements", scope="across_documents")
     assert all(r["corpusFileA"] != r["corpusFileB"] for r in across)
+    # each pair of figures once, in either order: Ruiz 2018 5-year OS 57% v 30.9% (003 Table 1)
+    pairs = [frozenset((r["figureA"] or r["claimA"], r["figureB"] or r["claimB"]))
+             for r in ask(engine, "disagreements", scope="any")]
+    assert len(pairs) == len(set(pairs))
 
 
 def marked_disagreements(engine):
     rows = ask(engine, "marked_disagreements")
     assert rows and all(r["claimA"] != r["claimB"] for r in rows)
+    # a pair the curators linked both ways is one row: 000 Abstract 60% v Introduction 53% (5-year OS
+    # after liver resection)
+    both = {"https://w3id.org/bcmkg/id/claim/greco2026/abs-liver-os5",
+            "https://w3id.org/bcmkg/id/claim/greco2026/intro-liver-surg-os5"}
+    assert sum(1 for r in rows if {r["claimA"], r["claimB"]} == both) == 1
+    pairs = [frozenset((r["figureA"] or r["claimA"], r["figureB"] or r["claimB"])) for r in rows]
+    assert len(pairs) == len(set(pairs)) == 23
 
 
 def study_attribute_conflicts(engine):
@@ -407,6 +427,9 @@ def patient_cases(engine):
     rows = ask(engine, "patient_cases", study="chan2017")
     assert [r["patient"] for r in rows] == list(range(1, 14))     # 004 Table 2: 13 patients
     assert has(rows, patient=1, operationLabel="curettage with bone grafting", progressed=True)
+    # figures as Table 2 prints them: patient 13's overall survival 336.80 months (the typed value is 336.8)
+    p13 = next(r for r in rows if r["patient"] == 13)
+    assert "overall survival 336.80 month" in p13["figures"] and "303.17" in p13["figures"]
 
 
 def emerging_technologies(engine):
@@ -1109,4 +1132,8 @@ def test_disagreements_scope_any_keeps_a_pair_within_one_document(engine):
         return {(r["claimA"].rsplit("/claim/", 1)[1], r["claimB"].rsplit("/claim/", 1)[1])
                 for r in ask(engine, "disagreements", scope=scope)}
     assert pair in pairs("any") and pair not in pairs("across_documents")
-    assert pairs("across_documents") < pairs("any")
+    # the pairs of figures across documents are some of those in any place (a pair of figures is one
+    # row, shown by its own claims where it can be: 57% v 30.9% by 003's two rows, not by 001's copy)
+    def figures(scope):
+        return {frozenset((r["figureA"], r["figureB"])) for r in ask(engine, "disagreements", scope=scope)}
+    assert figures("across_documents") <= figures("any")
