@@ -1073,6 +1073,13 @@ def evidence_for_against(engine):
     assert lrt["ueno2022/t1-ind-lrpfs-lrt"]["direction"] == "not tested"
     assert lrt["ueno2022/t1-ind-lrpfs-lrt"]["controlValue"] == D("18.2")
     assert lrt["ueno2022/t1-ind-lrpfs-hr"]["direction"] == "for"
+    # E2108 quality of life at 18 months, worse with early local therapy, p 0.01 (001 Table 1 and text): a
+    # result printed as a p alone, with no statistic type; against, the direction the document gives
+    qol = lrt["ueno2022/t1-e-qol-18m"]
+    assert (qol["resultKind"], qol["direction"], qol["pValue"]) == ("p-value only", "against", D("0.01"))
+    # 004 Results: overall survival, metastasectomy v systemic therapy alone, p 0.398
+    chan = by(ask(engine, "evidence_for_against", site="DistantRecurrence", modality="Metastasectomy"))
+    assert chan["chan2017/r-os5-p"]["direction"] == "no significant difference"
     # liver, hepatic resection (the modality with most results at the site)
     liver = by(ask(engine, "evidence_for_against", site="LiverMetastasis", modality="HepaticResection"))
     assert liver["ueno2022/mariani-txt-os3-surgery"]["direction"] == "for"          # 80.7 v 50.9 %, p < 0.0001
