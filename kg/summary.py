@@ -8,9 +8,9 @@ site already, so it writes the counts into a named graph of their own (`graph/su
   claims, studies and documents among outcome claims (`bcmkg:outcomeClaims`, ...) and among all
   claims that carry a modality and a site (`bcmkg:allClaims`, ...);
 - below it (`bcmkg:perEndpoint`), one `bcmkg:ModalitySiteEndpointSummary` node per endpoint of its
-  outcome claims that state a statistic and a study: their claims, studies and statistic types
-  (`bcmkg:countedEndpoint`, `bcmkg:outcomeClaims`, `bcmkg:outcomeStudies`, `bcmkg:statisticsReported`),
-  the cells of `evidence_matrix`;
+  outcome claims that state a study: their claims, studies and statistic types, `not stated` for a
+  result printed without one (`bcmkg:countedEndpoint`, `bcmkg:outcomeClaims`, `bcmkg:outcomeStudies`,
+  `bcmkg:statisticsReported`), the cells of `evidence_matrix`;
 - per document, `bcmkg:claimCount`, `bcmkg:outcomeClaimCount`, `bcmkg:studyCount` and
   `bcmkg:exclusionCount` (`claims_per_document`, `documents`);
 - per study, across all documents, `bcmkg:studyClaimCount` (the nodes about it: claims and
@@ -35,6 +35,7 @@ __all__ = ["summary_graph", "COUNTED_KINDS"]
 
 #: the kinds `claims_per_modality_site` counts with kind=all (outcome claims alone with kind=outcome)
 COUNTED_KINDS = ("outcome", "prognostic_factor", "characteristic", "selection_criterion")
+NO_STATISTIC = "not stated"     # a cell's statistic types when a claim states none (a result printed as a p alone)
 RDF_TYPE = PREFIXES["rdf"] + "type"
 
 
@@ -93,11 +94,11 @@ def summary_graph(built: list[DocumentBuild]) -> bytes:
             if kind not in COUNTED_KINDS or not modality or not site:
                 continue
             cell = cells.setdefault((modality, site), {k: set() for k in ("oc", "os", "od", "ac", "as", "ad")})
-            if kind == "outcome" and endpoint and statistic and study:
+            if kind == "outcome" and endpoint and study:
                 by_endpoint = endpoints.setdefault((modality, site, endpoint), {k: set() for k in ("c", "s", "t")})
                 by_endpoint["c"].add(f"{b.doc_id}/{claim}")
                 by_endpoint["s"].add(study)
-                by_endpoint["t"].add(statistic)
+                by_endpoint["t"].add(statistic or NO_STATISTIC)   # a result printed as a p alone
             for prefix, counted in (("a", True), ("o", kind == "outcome")):
                 if counted:
                     cell[prefix + "c"].add(f"{b.doc_id}/{claim}")

@@ -135,9 +135,10 @@ SELECT ?modalityLabel ?siteLabel ?endpointLabel (COUNT(DISTINCT ?claim) AS ?clai
        (GROUP_CONCAT(DISTINCT ?statName; separator=", ") AS ?statistics) ?site
 WHERE {
   ?claim a bcmkg:OutcomeClaim ; bcmkg:modality ?treatment ; bcmkg:metastaticSite ?claimSite ;
-         bcmkg:endpoint ?ep ; bcmkg:statisticType ?stat ; bcmkg:aboutStudy ?study .
+         bcmkg:endpoint ?ep ; bcmkg:aboutStudy ?study .
   ?claimSite rdfs:subClassOf* ?site .
-  BIND(STRAFTER(STR(?stat), "vocab/") AS ?statName)
+  OPTIONAL { ?claim bcmkg:statisticType ?stat }
+  BIND(COALESCE(STRAFTER(STR(?stat), "vocab/"), "not stated") AS ?statName)
   OPTIONAL { ?treatment rdfs:label ?ml }
   OPTIONAL { ?claimSite rdfs:label ?sl }
   OPTIONAL { ?ep rdfs:label ?el }
@@ -150,7 +151,7 @@ ORDER BY ?siteLabel ?modalityLabel ?endpointLabel
 """
 
 
-@pytest.mark.parametrize("site, cells", [("MetastaticBreastCancer", 103), ("LungMetastasis", 21),
+@pytest.mark.parametrize("site, cells", [("MetastaticBreastCancer", 105), ("LungMetastasis", 21),
                                          ("LiverMetastasis", 27), ("BrainMetastasis", 7)])
 def test_evidence_matrix_cells_equal_the_live_aggregation(disk_store, site, cells):
     q = get_query("evidence_matrix")
@@ -165,6 +166,13 @@ def test_evidence_matrix_counts_a_cell_as_the_documents_give_it(disk_store):
     mwa = [r for r in rows if (r["modalityLabel"], r["endpointLabel"]) == ("microwave ablation", "overall survival")]
     # Meng 2021 (000): the median and the 1-, 3- and 5-year OS, in two paragraphs and Table 3 (no 3-year there)
     assert [(r["claims"], r["studies"], r["statistics"]) for r in mwa] == [(11, 1, "Median, RateAtTimePoint")]
+    # 001 Table 1 and text: E2108's quality of life at 6, 18 and 30 months, printed as p-values with no
+    # statistic, is a cell too (where two randomized trials report it, the map shows it)
+    qol = [r for r in to_rows(run("evidence_matrix", {"site": "DeNovoStageIV"}, disk_store))
+           if r["endpointLabel"] == "quality of life"]
+    assert {(r["modalityLabel"], r["claims"], r["studies"], r["statistics"]) for r in qol} == {
+        ("locoregional therapy of the primary tumour", 4, 1, "not stated"),
+        ("primary tumour surgery", 2, 1, "not stated")}
 
 
 def test_study_counts_equal_the_live_aggregation(disk_store):
