@@ -264,6 +264,9 @@ def registered_trials(engine):
     rows = ask(engine, "registered_trials")
     assert has(rows, registryIds="NCT02364557")
     assert has(rows, trialName="MF07-01")
+    # JCOG1017, named "JCOG1017" by 000 and "JCOG1017 (PRIM-BC)" by 001: one trial, one row, both names
+    jcog = [r for r in rows if r["study"] == "https://w3id.org/bcmkg/id/study/jcog1017"]
+    assert len(jcog) == 1 and set(jcog[0]["trialName"].split("; ")) == {"JCOG1017", "JCOG1017 (PRIM-BC)"}
 
 
 def selection_criteria(engine):
@@ -326,6 +329,10 @@ def study_list(engine):
     rows = ask(engine, "study_list")
     assert has(rows, id="vogl2023", doi="10.1080/02656736.2023.2200582")    # 000 reference list
     assert has(rows, id="ruiz2018", documents=3)
+    # one row per study node: JCOG1017's protocol (001, ref 16) and results (000, ref 33) papers
+    assert len(rows) == len({r["study"] for r in rows})
+    jcog = next(r for r in rows if r["id"] == "jcog1017")
+    assert set(jcog["doi"].split("; ")) == {"10.1093/jcco/hys120", "10.1038/s41416-025-03097-z"}
 
 
 def number_source(engine):

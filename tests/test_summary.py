@@ -109,7 +109,8 @@ WHERE {
   VALUES ?cls { bcmkg:Study bcmkg:ClinicalTrial }
   BIND(STRAFTER(STR(?study), "id/study/") AS ?id)
   OPTIONAL { ?study rdfs:label ?studyLabel }
-  OPTIONAL { ?study bcmkg:describedIn/bibo:doi ?doi }
+  OPTIONAL { SELECT ?study (GROUP_CONCAT(DISTINCT ?d; separator="; ") AS ?doi)
+             WHERE { ?study bcmkg:describedIn/bibo:doi ?d } GROUP BY ?study }
   OPTIONAL { ?claim bcmkg:aboutStudy ?study ; prov:wasDerivedFrom ?document }
 }
 GROUP BY ?id ?studyLabel ?doi ?study
