@@ -390,7 +390,8 @@ def marked_disagreements(engine):
 def study_attribute_conflicts(engine):
     rows = ask(engine, "study_attribute_conflicts")
     # JCOG1017: 001 cites Shien 2012 (protocol), 000 cites Shien 2025 (results), one trial node
-    assert has(rows, studyLabel="jcog1017", attribute="year")
+    year = next(r for r in rows if (r["studyLabel"], r["attribute"]) == ("jcog1017", "year"))
+    assert set(year["byDocument"].split(" | ")) == {"2012: ueno2022", "2025: greco2026"}
 
 
 def term_synonyms(engine):
