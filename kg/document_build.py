@@ -65,6 +65,7 @@ class DocumentBuild:
     case_studies: list[list[str]] = field(default_factory=list)     # [patient case id, study id]
     figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
     facets: list[list[str]] = field(default_factory=list)   # [claim, kind, study, modality, site, endpoint, statistic]
+    retired: list[str] = field(default_factory=list)        # ids of claims retracted or superseded
     comparisons: list[list[str]] = field(default_factory=list)      # [claim id, what makes two figures comparable]
     populations: list[list[str]] = field(default_factory=list)      # [claim id, statistic, median/rate population]
     control_pairs: list[list[str]] = field(default_factory=list)    # [treated claim id, control claim id]
@@ -148,6 +149,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
         facets=[[c.id, c.kind, c.study, *(str(c.values.get(k) or "") for k in ("modality", "site", "endpoint", "statistic"))]
                 for c in source.claims],
+        retired=[c.id for c in source.claims if c.values.get("retracted") or c.values.get("superseded_by")],
         comparisons=[[c.id, key] for c in source.claims if (key := comparison_key(c))],
         populations=[[c.id, str(c.values["statistic"]), key] for c in source.claims if (key := population_key(c))],
         control_pairs=control_pairs(source.claims),

@@ -17,6 +17,9 @@ site already, so it writes the counts into a named graph of their own (`graph/su
   patient cases) and `bcmkg:studyDocumentCount` (the documents they come from), for
   `study_list` and `studies_by_design`.
 
+Every count is of the current claims: a retracted or superseded claim stays in the release but
+is not counted (as named queries leave it out of their rows).
+
 tests/test_summary.py checks each count equals the live aggregation over the claims.
 """
 from __future__ import annotations
@@ -49,8 +52,11 @@ def _study_counts(built: list[DocumentBuild]) -> list[ox.Triple]:
     nodes: dict[str, set[tuple[str, str, str]]] = {s: set() for b in built for s in b.studies}
     documents: dict[str, set[str]] = {study: set() for study in nodes}
     for b in built:
+        retired = set(b.retired)
         for kind, about in (("claim", b.claim_studies), ("case", b.case_studies)):
             for node, study in about:
+                if kind == "claim" and node in retired:
+                    continue
                 nodes.setdefault(study, set()).add((b.doc_id, kind, node))
                 documents.setdefault(study, set()).add(b.doc_id)
     claims, docs = ox.NamedNode(str(BCMKG["studyClaimCount"])), ox.NamedNode(str(BCMKG["studyDocumentCount"]))
@@ -85,12 +91,14 @@ def summary_graph(built: list[DocumentBuild]) -> bytes:
     triples: list[ox.Triple] = []
     for b in built:
         doc = ox.NamedNode(str(BCD[f"document/{b.doc_id}"]))
-        kinds = [kind for _, kind, *_ in b.facets]
-        triples += [ox.Triple(doc, v["claimCount"], _count(len(b.facets))),
+        retired = set(b.retired)
+        facets = [f for f in b.facets if f[0] not in retired]     # the current claims
+        kinds = [kind for _, kind, *_ in facets]
+        triples += [ox.Triple(doc, v["claimCount"], _count(len(facets))),
                     ox.Triple(doc, v["outcomeClaimCount"], _count(kinds.count("outcome"))),
-                    ox.Triple(doc, v["studyCount"], _count(len({study for _, _, study, *_ in b.facets}))),
+                    ox.Triple(doc, v["studyCount"], _count(len({study for _, _, study, *_ in facets}))),
                     ox.Triple(doc, v["exclusionCount"], _count(b.exclusions))]
-        for claim, kind, study, modality, site, endpoint, statistic in b.facets:
+        for claim, kind, study, modality, site, endpoint, statistic in facets:
             if kind not in COUNTED_KINDS or not modality or not site:
                 continue
             cell = cells.setdefault((modality, site), {k: set() for k in ("oc", "os", "od", "ac", "as", "ad")})

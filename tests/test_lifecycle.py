@@ -72,6 +72,21 @@ def test_a_read_only_store_is_asked_for_its_retractions_once(retracted_release, 
     assert asked.count(lifecycle._RETRACTED) == 3
 
 
+def test_counts_are_of_the_current_claims(retracted_release):
+    """The tiny document's 4 claims, one retracted (hr-hazard, hepatic resection, liver): the build's
+    counts and the live aggregations count 3; include_retracted is for rows that name a claim."""
+    store = EmbeddedStore.open(retracted_release)
+    doc = {r["document"].value.rsplit("/", 1)[1]: r for r in run("claims_per_document", {}, store).rows}["tiny"]
+    assert (int(doc["allClaims"].value), int(doc["outcomeClaims"].value)) == (3, 3)
+    cells = {(r["modalityLabel"].value, r["siteLabel"].value): int(r["claims"].value)
+             for r in run("claims_per_modality_site", {}, store).rows}
+    assert cells[("hepatic resection", "breast cancer liver metastasis")] == 1      # hr-mos alone
+    studies = {r["id"].value: int(r["claims"].value) for r in run("study_list", {}, store).rows}
+    assert studies["example2021"] == 1
+    tables = run("table_modalities", {"document": "tiny", "table": "paragraph"}, store).rows
+    assert {r["modalityLabel"].value: int(r["claims"].value) for r in tables}["hepatic resection"] == 1
+
+
 def test_the_export_marks_it(retracted_release):
     rows = {r["claim_id"]: r for r in csv.DictReader(io.StringIO(export_claims(retracted_release, "csv")))}
     assert rows["hr-hazard"]["retracted_on"] == "2026-11-30"
