@@ -1088,6 +1088,10 @@ def evidence_for_against(engine):
     # 004 Results: overall survival, metastasectomy v systemic therapy alone, p 0.398
     chan = by(ask(engine, "evidence_for_against", site="DistantRecurrence", modality="Metastasectomy"))
     assert chan["chan2017/r-os5-p"]["direction"] == "no significant difference"
+    # 000 lung section: NRG-BR002 (randomized phase II), no survival advantage from adding SBRT or surgery to
+    # systemic therapy in newly diagnosed oligometastatic breast cancer
+    oligo = by(ask(engine, "evidence_for_against", site="OligometastaticDisease", modality="LocalTherapy"))
+    assert oligo["greco2026/nrg-br002-no-benefit"]["direction"] == "no significant difference"
     # liver, hepatic resection (the modality with most results at the site)
     liver = by(ask(engine, "evidence_for_against", site="LiverMetastasis", modality="HepaticResection"))
     assert liver["ueno2022/mariani-txt-os3-surgery"]["direction"] == "for"          # 80.7 v 50.9 %, p < 0.0001
