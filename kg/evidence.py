@@ -10,6 +10,7 @@ EvidenceLevelNotStated. The mapping is written out in docs/evidence-levels.md.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -71,7 +72,9 @@ def study_level(study: Study) -> tuple[str, str]:
 def figure_key(claim: Claim) -> str:
     """What makes two claims one figure printed in two places: the same study, the same compared
     value (the curator's reading where there is one), statistic, endpoint, unit, site, modality,
-    subgroup and time point. Empty for a claim without a value."""
+    subgroup and time point, and the factor, biomarker or criterion a figure is about. Empty for a
+    claim without a value. (Claims of one key are one figure only when no two of them are in the
+    same table of a document: `one_figure`.)"""
     v = claim.values
     reading = v.get("interpretation")
     compared = as_number(reading[0]) if isinstance(reading, tuple) else as_number(v.get("value"))
@@ -79,7 +82,24 @@ def figure_key(claim: Claim) -> str:
         return ""
     return json.dumps([claim.study, _number(compared), v.get("statistic"), v.get("endpoint"),
                        UNITS.get(str(v.get("unit"))), v.get("site"), v.get("modality"), v.get("subgroup"),
-                       _number(v.get("time_point")), UNITS.get(str(v.get("time_unit")))])
+                       _number(v.get("time_point")), UNITS.get(str(v.get("time_unit"))),
+                       v.get("factor"), v.get("biomarker"), v.get("criterion")])
+
+
+def one_figure(places: list[str]) -> bool:
+    """Whether claims of one figure key, at these places (`<document>: <locator>`), are one figure
+    printed in several places: not when two are in the same table of a document (or at the same
+    locator), for a table prints a figure once. Two rows of Chan 2017's Table 1 with 3 women each
+    (HER2-positive, ER-negative) are two figures, and a sentence stating 3 could be either."""
+    seen = set()
+    for at in places:
+        document, _, locator = at.partition(": ")
+        table = re.match(r"Table [0-9IVX]+\b", locator)
+        place = (document, table.group() if table else locator)
+        if place in seen:
+            return False
+        seen.add(place)
+    return True
 
 
 def _number(x: object) -> str | None:
@@ -193,7 +213,7 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
         for claim_id, key, locator in b.figures:
             places.setdefault(key, []).append((ox.NamedNode(str(claim_iri(b.doc_id, claim_id))), f"{b.doc_id}: {locator}"))
     for same in places.values():
-        if len(same) < 2:
+        if len(same) < 2 or not one_figure([at for _, at in same]):
             continue
         first = min(c.value for c, _ in same)
         for a, _ in same:

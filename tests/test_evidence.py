@@ -11,6 +11,7 @@ from kg.evidence import study_level
 from kg.records import Study
 
 V = "https://w3id.org/bcmkg/vocab/"
+CLAIM = "https://w3id.org/bcmkg/id/claim/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 PROV = "http://www.w3.org/ns/prov#"
 
@@ -105,6 +106,21 @@ def test_figure_and_other_places_equal_the_live_aggregation(release):
     assert set(derived) == set(live) and len(live) > 100
     for claim, (figure, at) in live.items():
         assert derived[claim] == (figure, " | ".join(sorted(at.split(" | ")))), claim
+
+
+def test_two_rows_of_one_table_are_two_figures(release):
+    """A table prints a figure once: 004 Table 1's 3 HER2-positive and 3 ER-negative women, and 002 Table
+    II's lymphovascular invasion HR 1.14 (0.29-4.52) and the block printed again below it, are not one
+    figure in two places; the Abstract's and the Results' survival after metastasectomy (30.57) is."""
+    store = _union(release)
+    def same(a: str, b: str) -> bool:
+        return store.query(f"ASK {{ <{CLAIM}{a}> <{V}sameFigureAs> <{CLAIM}{b}> }}")
+    assert not same("chan2017/t1-her2-pos", "chan2017/t1-er-neg")
+    assert not same("sen2024/t2-lvi", "sen2024/t2-dup-neg-pos")
+    assert same("chan2017/abs-sam", "chan2017/r-sam")
+    from kg.evidence import one_figure
+    assert not one_figure(["chan2017: Table 1, row 'HER2 status'", "chan2017: Table 1, row 'ER status'"])
+    assert one_figure(["chan2017: Table 1, row 'N stage'", "chan2017: Section 'Results', paragraph 1"])
 
 
 def test_stated_designs_equal_the_live_aggregation(release):
