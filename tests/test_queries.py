@@ -150,6 +150,11 @@ def median_threshold(engine):
     assert all(D(str(r["valueInMonths"])) > 48 for r in rows)
     below = ask(engine, "median_threshold", site="LiverMetastasis", months=12, direction="below")
     assert has(below, comparedValue="0.8", unitLabel="year")      # 000 Table 2: TACE alone 0.8 years
+    # a median naming no treatment is kept at the root modality, not below it: 000 lung section, 22-36 months
+    lung = ask(engine, "median_threshold", site="LungMetastasis", months=12)
+    assert has(lung, claim="https://w3id.org/bcmkg/id/claim/greco2026/lung-os-median-historical")
+    assert not has(ask(engine, "median_threshold", site="LungMetastasis", months=12, modality="LocalTherapy"),
+                   claim="https://w3id.org/bcmkg/id/claim/greco2026/lung-os-median-historical")
 
 
 def proportion_threshold(engine):
@@ -219,6 +224,10 @@ def median_ranges(engine):
     assert mwa and mwa[0]["maxMonths"] == D("67.2")          # 000 Table 2: 5.6 years
     tace = [r for r in rows if r["modalityLabel"] == "transarterial chemoembolization"]
     assert tace and tace[0]["minMonths"] <= D("9.6")         # 000 Table 2: 0.8 years
+    # 000 Introduction and lung section: median OS of lung metastases 20 to 97 and 22 to 36 months, no
+    # treatment named: a row of their own
+    lung = {r["modalityLabel"]: r for r in ask(engine, "median_ranges", site="LungMetastasis")}
+    assert (lung["not stated"]["minMonths"], lung["not stated"]["maxMonths"], lung["not stated"]["ranges"]) == (20, 97, 2)
 
 
 def evidence_matrix(engine):
