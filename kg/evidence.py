@@ -71,16 +71,17 @@ def study_level(study: Study) -> tuple[str, str]:
 
 def figure_key(claim: Claim) -> str:
     """What makes two claims one figure printed in two places: the same study, the same compared
-    value (the curator's reading where there is one), statistic, endpoint, unit, site, modality,
-    subgroup and time point, and the factor, biomarker or criterion a figure is about. Empty for a
-    claim without a value. (Claims of one key are one figure only when no two of them are in the
-    same table of a document: `one_figure`.)"""
+    value (the curator's reading where there is one; or a median not reached), statistic,
+    endpoint, unit, site, modality, subgroup and time point, and the factor, biomarker or
+    criterion a figure is about. Empty for a claim without a value. (Claims of one key are one
+    figure only when no two of them are in the same table of a document: `one_figure`.)"""
     v = claim.values
     reading = v.get("interpretation")
     compared = as_number(reading[0]) if isinstance(reading, tuple) else as_number(v.get("value"))
-    if compared is None:
+    if compared is None and v.get("value_qualifier") != "not reached":
         return ""
-    return json.dumps([claim.study, _number(compared), v.get("statistic"), v.get("endpoint"),
+    shown = _number(compared) if compared is not None else "not reached"   # Yhim 2010's, in text and Table 2
+    return json.dumps([claim.study, shown, v.get("statistic"), v.get("endpoint"),
                        UNITS.get(str(v.get("unit"))), v.get("site"), v.get("modality"), v.get("subgroup"),
                        _number(v.get("time_point")), UNITS.get(str(v.get("time_unit"))),
                        v.get("factor"), v.get("biomarker"), v.get("criterion")])

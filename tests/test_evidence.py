@@ -118,6 +118,8 @@ def test_two_rows_of_one_table_are_two_figures(release):
     assert not same("chan2017/t1-her2-pos", "chan2017/t1-er-neg")
     assert not same("sen2024/t2-lvi", "sen2024/t2-dup-neg-pos")
     assert same("chan2017/abs-sam", "chan2017/r-sam")
+    # a median not reached is a figure too: Yhim 2010's surgery arm, in 001's text and Table 2 ("not attained")
+    assert same("ueno2022/yhim-txt-os-surgery", "ueno2022/t2-yhim-os-surgery")
     from kg.evidence import one_figure
     assert not one_figure(["chan2017: Table 1, row 'HER2 status'", "chan2017: Table 1, row 'ER status'"])
     assert one_figure(["chan2017: Table 1, row 'N stage'", "chan2017: Section 'Results', paragraph 1"])
