@@ -175,6 +175,9 @@ def proportion_threshold(engine):
 
 def surgery_vs_control(engine):
     rows = ask(engine, "surgery_vs_control", site="LiverMetastasis", endpoint="OverallSurvival")
+    # two local arms that name each other (ablation v resection) are one pair, not one from each side
+    pairs = [frozenset((r["claimA"], r["claimB"])) for r in rows]
+    assert len(pairs) == len(set(pairs))
     # 001 Table 2: Abbas 2017 median 49 v 20 months, p 0.001; Sadot 2016 50 v 45, p 0.5; Ruiz 69% v 24%, p<0.001
     assert has(rows, studyLabelA="Abbas 2017", treatmentValue=49, controlValue=20, difference=29, pValueA="0.001")
     assert has(rows, studyLabelA="Sadot 2016", treatmentValue=50, controlValue=45, difference=5, pValueA="0.5")
