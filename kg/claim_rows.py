@@ -146,8 +146,9 @@ def standard_row_sparql(subject: str = "?claim", suffix: str = "") -> dict[str, 
     derived.append(f"BIND(IF({_given('?_reading' + x)}, true, false) AS ?isReading{x})")  # Virtuoso: a boolean is 0/1
     derived.append(f"BIND(COALESCE(?valueAsPrinted{x}, ?_written{x}, \"\") AS ?_v{x})")
     low, high = f"?valueLowAsPrinted{x}", f"?valueHighAsPrinted{x}"
-    derived.append(f"BIND(IF({_given(low)} || {_given(high)}, CONCAT(COALESCE({low}, \"?\"), \"-\", "
-                   f"COALESCE({high}, \"?\")), \"\") AS ?_range{x})")
+    # a range with one end stated ("up to 60"): that end alone
+    derived.append(f"BIND(IF({_given(low)} && {_given(high)}, CONCAT({low}, \"-\", {high}), "
+                   f"COALESCE({low}, {high}, \"\")) AS ?_range{x})")
     derived.append(f"BIND(CONCAT(COALESCE(?valueQualifier{x}, \"\"), IF({_given('?valueQualifier' + x)} && (?_v{x} != \"\" || "
              f"?_range{x} != \"\"), \" \", \"\"), ?_v{x}, IF(?_v{x} != \"\" && ?_range{x} != \"\", "
              f"CONCAT(\" (range \", ?_range{x}, \")\"), ?_range{x}), "

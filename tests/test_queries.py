@@ -318,6 +318,8 @@ def documents(engine):
 def document_claims(engine):
     rows = ask(engine, "document_claims", document="chan2017")
     assert has(rows, valueAsPrinted="74.70")           # 004 Results: median OS 74.70 months (as 74.7 in Oxigraph)
+    # 004 Discussion: 5-year OS up to 60% after liver resection in the literature: one end of a range, shown alone
+    assert has(rows, claim="https://w3id.org/bcmkg/id/claim/chan2017/d-liver-lit", valueText="up to 60")
     starts = [r["spanStart"] for r in rows]
     assert starts == sorted(starts)
     # 002 Abstract and Results: liver metastasis within 3 years and worse PFS, p = 0.040
