@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import InputError, Problem
-from .evidence import comparison_key, control_pairs, figure_key, population_key
+from .evidence import comparison_key, control_pairs, figure_context, figure_key, population_key
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -63,7 +63,7 @@ class DocumentBuild:
     sizes: dict[str, int] = field(default_factory=dict)             # study id -> n this file states
     claim_studies: list[list[str]] = field(default_factory=list)    # [claim id, study id]
     case_studies: list[list[str]] = field(default_factory=list)     # [patient case id, study id]
-    figures: list[list[str]] = field(default_factory=list)          # [claim id, what makes two claims one figure, locator]
+    figures: list[list[str]] = field(default_factory=list)          # [claim id, figure key, locator, p, n]
     facets: list[list[str]] = field(default_factory=list)   # [claim, kind, study, modality, site, endpoint, statistic]
     retired: list[str] = field(default_factory=list)        # ids of claims retracted or superseded
     comparisons: list[list[str]] = field(default_factory=list)      # [claim id, what makes two figures comparable]
@@ -146,7 +146,7 @@ def build_document(path: Path, ctx: Context, key: str) -> Outcome:
         sizes={st.id: st.n for st in source.studies if st.n is not None},
         claim_studies=[[c.id, c.study] for c in source.claims],
         case_studies=[[c.id, c.study] for c in source.cases],
-        figures=[[c.id, key, c.locator] for c in source.claims if (key := figure_key(c))],
+        figures=[[c.id, key, c.locator, *figure_context(c)] for c in source.claims if (key := figure_key(c))],
         facets=[[c.id, c.kind, c.study, *(str(c.values.get(k) or "") for k in ("modality", "site", "endpoint", "statistic"))]
                 for c in source.claims],
         retired=[c.id for c in source.claims if c.values.get("retracted") or c.values.get("superseded_by")],

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pyoxigraph as ox
 
@@ -23,6 +23,8 @@ from .records import Claim, Study, as_number
 
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
+
+T = TypeVar("T")
 
 __all__ = ["LEVELS", "study_level", "evidence_graph", "figure_key", "comparison_key", "population_key"]
 
@@ -87,6 +89,13 @@ def figure_key(claim: Claim) -> str:
                        v.get("factor"), v.get("biomarker"), v.get("criterion")])
 
 
+def figure_context(claim: Claim) -> list[str]:
+    """The p (with its qualifier) and the n a claim prints beside its figure ("" where none)."""
+    v = claim.values
+    p = _number(v.get("p_value"))
+    return [f"{v.get('p_qualifier') or '='}{p}" if p is not None else "", str(v.get("n") or "")]
+
+
 def one_figure(places: list[str]) -> bool:
     """Whether claims of one figure key, at these places (`<document>: <locator>`), are one figure
     printed in several places: not when two are in the same table of a document (or at the same
@@ -101,6 +110,24 @@ def one_figure(places: list[str]) -> bool:
             return False
         seen.add(place)
     return True
+
+
+def same_context(claims: list[T], context: Callable[[T], list[str]]) -> list[list[T]]:
+    """Claims of one figure key split into those that print the same p and n beside it (a place
+    that prints none goes with the first that agrees): one row would otherwise show one place's p
+    or n and cite another that prints a different one. Abbas 2017's median of 49 months with p <
+    0.001 (001 text) and p = 0.001 (001 Table 2) are two figures; Vogl 2023's LITT 5-year OS in
+    000's text and Table 2 (n 491) one, and 003's (n 212) another."""
+    groups: list[list[T]] = []
+    for claim in sorted(claims, key=lambda c: -sum(1 for x in context(c) if x)):
+        mine = context(claim)
+        for group in groups:
+            if all(not a or not b or a == b for member in group for a, b in zip(mine, context(member), strict=True)):
+                group.append(claim)
+                break
+        else:
+            groups.append([claim])
+    return groups
 
 
 def _number(x: object) -> str | None:
@@ -209,19 +236,20 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
             claim = ox.NamedNode(str(claim_iri(b.doc_id, claim_id)))
             triples += [ox.Triple(claim, prop["evidenceLevel"], ox.NamedNode(str(BCMKG[level]))),
                         ox.Triple(claim, prop["evidenceLevelRationale"], ox.Literal(why))]
-    places: dict[str, list[tuple[ox.NamedNode, str]]] = {}
+    places: dict[str, list[tuple[ox.NamedNode, str, list[str]]]] = {}
     for b in built:
-        for claim_id, key, locator in b.figures:
-            places.setdefault(key, []).append((ox.NamedNode(str(claim_iri(b.doc_id, claim_id))), f"{b.doc_id}: {locator}"))
-    for same in places.values():
-        if len(same) < 2 or not one_figure([at for _, at in same]):
+        for claim_id, key, locator, *context in b.figures:
+            places.setdefault(key, []).append((ox.NamedNode(str(claim_iri(b.doc_id, claim_id))),
+                                               f"{b.doc_id}: {locator}", context))
+    for same in (group for key_group in places.values() for group in same_context(key_group, lambda c: c[2])):
+        if len(same) < 2 or not one_figure([at for _, at, _ in same]):
             continue
-        first = min(c.value for c, _ in same)
-        for a, _ in same:
-            triples += [ox.Triple(a, prop["sameFigureAs"], c) for c, _ in same if c != a]
+        first = min(c.value for c, *_ in same)
+        for a, *_ in same:
+            triples += [ox.Triple(a, prop["sameFigureAs"], c) for c, *_ in same if c != a]
             triples.append(ox.Triple(a, prop["figure"], ox.NamedNode(first)))
             triples.append(ox.Triple(a, prop["alsoPrintedAt"],
-                                     ox.Literal(" | ".join(sorted({at for c, at in same if c != a})))))
+                                     ox.Literal(" | ".join(sorted({at for c, at, _ in same if c != a})))))
     own = {study for b in built for study in b.document_studies}
     comparable: dict[str, list[ox.NamedNode]] = {}
     for b in built:

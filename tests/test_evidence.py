@@ -108,7 +108,7 @@ def test_figure_and_other_places_equal_the_live_aggregation(release):
         assert derived[claim] == (figure, " | ".join(sorted(at.split(" | ")))), claim
 
 
-def test_two_rows_of_one_table_are_two_figures(release):
+def test_two_rows_of_one_table_are_two_figures(release):  # and two places that print another p or n
     """A table prints a figure once: 004 Table 1's 3 HER2-positive and 3 ER-negative women, and 002 Table
     II's lymphovascular invasion HR 1.14 (0.29-4.52) and the block printed again below it, are not one
     figure in two places; the Abstract's and the Results' survival after metastasectomy (30.57) is."""
@@ -120,6 +120,11 @@ def test_two_rows_of_one_table_are_two_figures(release):
     assert same("chan2017/abs-sam", "chan2017/r-sam")
     # a median not reached is a figure too: Yhim 2010's surgery arm, in 001's text and Table 2 ("not attained")
     assert same("ueno2022/yhim-txt-os-surgery", "ueno2022/t2-yhim-os-surgery")
+    # nor when two places print a different p or n beside it: Abbas 2017's median 49 months, p < 0.001 in
+    # 001's text and p = 0.001 in its Table 2; Vogl 2023's LITT 5-year OS, n 491 in 000 and 212 in 003
+    assert not same("ueno2022/abbas-txt-os-surgery", "ueno2022/t2-abbas-os-surgery")
+    assert same("greco2026/vogl-litt-os5-text", "greco2026/t2-litt-os5")
+    assert not same("greco2026/t2-litt-os5", "bclm-review-zh/vogl2023-litt-os-5y")
     from kg.evidence import one_figure
     assert not one_figure(["chan2017: Table 1, row 'HER2 status'", "chan2017: Table 1, row 'ER status'"])
     assert one_figure(["chan2017: Table 1, row 'N stage'", "chan2017: Section 'Results', paragraph 1"])
