@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -23,8 +23,6 @@ from .records import Claim, Study, as_number
 
 if TYPE_CHECKING:
     from .document_build import DocumentBuild
-
-T = TypeVar("T")
 
 __all__ = ["LEVELS", "study_level", "evidence_graph", "figure_key", "comparison_key", "population_key"]
 
@@ -112,21 +110,24 @@ def one_figure(places: list[str]) -> bool:
     return True
 
 
-def same_context(claims: list[T], context: Callable[[T], list[str]]) -> list[list[T]]:
-    """Claims of one figure key split into those that print the same p and n beside it (a place
+#: a claim where a figure is printed: (claim, "<document>: <locator>", figure_context)
+Place = tuple[ox.NamedNode, str, list[str]]
+
+
+def same_context(places: list[Place]) -> list[list[Place]]:
+    """Places of one figure key split into those that print the same p and n beside it (a place
     that prints none goes with the first that agrees): one row would otherwise show one place's p
     or n and cite another that prints a different one. Abbas 2017's median of 49 months with p <
     0.001 (001 text) and p = 0.001 (001 Table 2) are two figures; Vogl 2023's LITT 5-year OS in
     000's text and Table 2 (n 491) one, and 003's (n 212) another."""
-    groups: list[list[T]] = []
-    for claim in sorted(claims, key=lambda c: -sum(1 for x in context(c) if x)):
-        mine = context(claim)
+    groups: list[list[Place]] = []
+    for place in sorted(places, key=lambda p: -sum(1 for x in p[2] if x)):
         for group in groups:
-            if all(not a or not b or a == b for member in group for a, b in zip(mine, context(member), strict=True)):
-                group.append(claim)
+            if all(not a or not b or a == b for other in group for a, b in zip(place[2], other[2], strict=True)):
+                group.append(place)
                 break
         else:
-            groups.append([claim])
+            groups.append([place])
     return groups
 
 
@@ -236,12 +237,12 @@ def evidence_graph(built: list[DocumentBuild], labels: Mapping[str, str]) -> byt
             claim = ox.NamedNode(str(claim_iri(b.doc_id, claim_id)))
             triples += [ox.Triple(claim, prop["evidenceLevel"], ox.NamedNode(str(BCMKG[level]))),
                         ox.Triple(claim, prop["evidenceLevelRationale"], ox.Literal(why))]
-    places: dict[str, list[tuple[ox.NamedNode, str, list[str]]]] = {}
+    places: dict[str, list[Place]] = {}
     for b in built:
         for claim_id, key, locator, *context in b.figures:
             places.setdefault(key, []).append((ox.NamedNode(str(claim_iri(b.doc_id, claim_id))),
                                                f"{b.doc_id}: {locator}", context))
-    for same in (group for key_group in places.values() for group in same_context(key_group, lambda c: c[2])):
+    for same in (group for key_group in places.values() for group in same_context(key_group)):
         if len(same) < 2 or not one_figure([at for _, at, _ in same]):
             continue
         first = min(c.value for c, *_ in same)
